@@ -1,0 +1,62 @@
+// Splitting a handler's work over the XLA CPU intra-op thread pool.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "xla/ffi/api/ffi.h"
+
+namespace spyxlike {
+
+// Runs fn(begin, end) over [0, n) in contiguous chunks. The calling thread
+// works too and takes chunks from the same atomic counter, so the call never
+// waits on a pool task that has not started: a task that starts late finds no
+// chunk left and returns at once. fn must not throw.
+inline void ParallelFor(xla::ffi::ThreadPool* pool, int64_t n, int64_t min_chunk,
+                        const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  int64_t threads = pool ? std::max<int64_t>(1, pool->num_threads()) : 1;
+  int64_t chunks = std::min<int64_t>(threads * 4, (n + min_chunk - 1) / min_chunk);
+  if (chunks <= 1) {
+    fn(0, n);
+    return;
+  }
+  struct State {
+    std::atomic<int64_t> next{0};
+    int64_t done = 0;
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  auto state = std::make_shared<State>();
+  const int64_t chunk = (n + chunks - 1) / chunks;
+  chunks = (n + chunk - 1) / chunk;
+  // Takes chunks until none is left. A task that starts after all chunks are
+  // taken touches only `state` (kept alive by its shared_ptr), never `fn`.
+  auto drain = [state, chunk, chunks, n, fnp = &fn]() {
+    int64_t finished = 0;
+    for (int64_t c; (c = state->next.fetch_add(1)) < chunks;) {
+      (*fnp)(c * chunk, std::min(n, (c + 1) * chunk));
+      ++finished;
+    }
+    if (finished) {
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->done += finished;
+      state->cv.notify_all();
+    }
+  };
+  const int64_t helpers = std::min<int64_t>(threads, chunks) - 1;
+  for (int64_t i = 0; i < helpers; ++i) {
+    auto task = drain;
+    pool->Schedule(std::move(task));
+  }
+  drain();
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->cv.wait(lock, [&] { return state->done == chunks; });
+}
+
+}  // namespace spyxlike

@@ -1,0 +1,25 @@
+// pybind11 module spyxlike._native: hands the XLA FFI handlers to Python as
+// PyCapsules; spyxlike.ops registers them with jax.ffi at import.
+#include <pybind11/pybind11.h>
+
+#include "handlers.h"
+
+namespace py = pybind11;
+
+namespace {
+
+template <typename Fn>
+py::capsule Capsule(Fn* fn) {
+  return py::capsule(reinterpret_cast<void*>(fn));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "spyxlike native kernels (XLA FFI handlers)";
+  m.def("registrations", []() {
+    py::dict cpu;
+    cpu["spyxlike_rank_code"] = Capsule(SpyxlikeRankCode);
+    return cpu;
+  }, "CPU XLA FFI targets: {name: PyCapsule}.");
+}
