@@ -488,7 +488,8 @@ def save_checkpoint(path, train_state):
     (``jax.tree_util.keystr``, e.g. ``".params['linear']['w']"`` or
     ``".opt_state[0].mu['linear']['w']"``), so params, optimizer state, model
     state, step and rng all round-trip.  Typed PRNG keys are stored as their
-    ``jax.random.key_data``.  No pickle is used; the file is written to a
+    ``jax.random.key_data``.  Replicated arrays of a multi-host mesh are
+    saved from this process's copy (call it on one process).  No pickle is used; the file is written to a
     temporary name and renamed, so a crash never leaves a half-written
     checkpoint at ``path``.  ``path`` is used as given (no ``.npz`` added).
     """
@@ -497,6 +498,13 @@ def save_checkpoint(path, train_state):
     for key, leaf in zip(keys, leaves):
         if hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
             leaf = jax.random.key_data(leaf)
+        if isinstance(leaf, jax.Array) and not leaf.is_fully_addressable:
+            if not leaf.is_fully_replicated:
+                raise ValueError(
+                    f"checkpoint leaf {key} is sharded across processes; only replicated "
+                    "(or single-process) arrays can be saved"
+                )
+            leaf = leaf.addressable_data(0)  # multi-host: every process holds a full copy
         arr = np.asarray(jax.device_get(leaf))
         if arr.dtype == object:
             raise TypeError(f"checkpoint leaf {key} is not a numeric array (got {type(leaf).__name__})")
