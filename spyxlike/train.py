@@ -53,6 +53,7 @@ __all__ = [
     "History",
     "init_train_state",
     "make_train_step",
+    "train_step_fn",
     "make_eval_step",
     "evaluate",
     "epoch_batches",
@@ -426,12 +427,13 @@ def fit(
 
     n = _num_examples(data)
     _check_batch_size(batch_size, n)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if max_steps is not None and (
-        isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 0
-    ):
-        raise ValueError(f"max_steps must be None or a non-negative int, got {max_steps!r}")
+    for name, value in (("epochs", epochs), ("max_steps", max_steps)):
+        if value is None and name == "max_steps":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be a non-negative int, got {type(value).__name__} {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value}")
     if eval_fn is not None and not callable(eval_fn):
         raise TypeError(f"eval_fn must be callable or None, got {type(eval_fn).__name__}")
     history = History() if history is None else history

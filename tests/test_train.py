@@ -214,6 +214,10 @@ def test_fit_shows_progress_and_validates(digits, capsys):
         T.fit(state, step, (x_tr, y_tr), batch_size=5000, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         T.fit(state, step, (x_tr, y_tr), batch_size=64, epochs=-1)
+    with pytest.raises(TypeError, match="epochs"):
+        T.fit(state, step, (x_tr, y_tr), batch_size=64, epochs=2.5)
+    with pytest.raises(ValueError, match="max_steps"):
+        T.fit(state, step, (x_tr, y_tr), batch_size=64, epochs=1, max_steps=-3)
     # epochs is a total: a state already past it trains no further
     same, h = T.fit(state, step, (x_tr[:256], y_tr[:256]), batch_size=128, epochs=1, progress=False)
     assert int(same.step) == int(state.step) and len(h) == 0
