@@ -20,6 +20,12 @@ PYBIND11_MODULE(_native, m) {
   m.def("registrations", []() {
     py::dict cpu;
     cpu["spyxlike_rank_code"] = Capsule(SpyxlikeRankCode);
+    cpu["spyxlike_lif_scan_fwd"] = Capsule(SpyxlikeLifScanFwd);
+    cpu["spyxlike_lif_scan_bwd"] = Capsule(SpyxlikeLifScanBwd);
+    cpu["spyxlike_li_scan_fwd"] = Capsule(SpyxlikeLiScanFwd);
+    cpu["spyxlike_li_scan_bwd"] = Capsule(SpyxlikeLiScanBwd);
+    cpu["spyxlike_spike_matmul"] = Capsule(SpyxlikeSpikeMatmul);
+    cpu["spyxlike_spike_matmul_grad_w"] = Capsule(SpyxlikeSpikeMatmulGradW);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
