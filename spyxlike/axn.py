@@ -135,6 +135,10 @@ def custom(bwd=lambda x: x, fwd=heaviside):
     :param bwd: surrogate derivative ``x -> g(x)``.
     :param fwd: forward activation, default :func:`heaviside`.
     :return: ``f(x)`` usable under ``jit``, ``vmap``, ``grad`` and ``jvp``.
+        It carries metadata for fast paths: ``f.fwd``, ``f.bwd`` and
+        ``f.heaviside_forward`` (``True`` when ``fwd`` is :func:`heaviside`,
+        so fused kernels may hard-code the step and call ``f.bwd`` only for
+        the surrogate).
     """
     _check_callable("bwd", bwd)
     _check_callable("fwd", fwd)
@@ -150,6 +154,9 @@ def custom(bwd=lambda x: x, fwd=heaviside):
         dy = jnp.asarray(bwd(x) * t)
         return y, dy.astype(jnp.result_type(y))
 
+    f.fwd = fwd
+    f.bwd = bwd
+    f.heaviside_forward = fwd is heaviside
     return f
 
 

@@ -165,3 +165,15 @@ def test_non_numeric_hyperparameters_raise_type_error():
         axn.custom(bwd=1.0)
     with pytest.raises(TypeError, match="fwd must be callable"):
         axn.custom(fwd=None)
+
+
+def test_activation_metadata_for_fast_paths():
+    for factory in (axn.superspike, axn.arctan, axn.boxcar, axn.tanh,
+                    axn.triangular, axn.sigmoid, axn.fast_sigmoid):
+        f = factory()
+        assert f.heaviside_forward is True and f.fwd is axn.heaviside
+        x = jnp.asarray([-0.3, 0.0, 0.2])
+        np.testing.assert_allclose(f.bwd(x), jax.vmap(jax.grad(f))(x),
+                                   rtol=1e-6)
+    soft = axn.custom(bwd=lambda x: jnp.ones_like(x), fwd=jax.nn.sigmoid)
+    assert soft.heaviside_forward is False
