@@ -38,6 +38,8 @@ import numpy as np
 
 from . import neurons
 from .axn import _check_callable, _check_int, _check_real
+from .ops.dispatch import check_impl
+from .ops.leaky_scan import li_scan, lif_scan
 
 __all__ = [
     "IF", "LIF", "ALIF", "LI", "RIF", "RLIF", "CuBaLIF", "RCuBaLIF",
@@ -130,6 +132,17 @@ class _NeuronCore(hk.RNNCore):
                 f"{type(self).__name__} '{self.module_name}': leading (batch) "
                 f"axes of x {xs} and state {ss} do not match") from None
 
+    def _check_sequence(self, x_seq, state):
+        k = len(self.hidden_shape)
+        xs, ss = tuple(jnp.shape(x_seq)), tuple(jnp.shape(state))
+        if (len(xs) != k + 2 or xs[2:] != self.hidden_shape
+                or ss != (xs[0],) + self.state_shape):
+            raise ValueError(
+                f"{type(self).__name__} '{self.module_name}': unroll expects "
+                f"x_seq of shape (batch, time, *{self.hidden_shape}) and state "
+                f"(batch, *{self.state_shape}); got x_seq.shape={xs}, "
+                f"state.shape={ss}")
+
     def _split(self, state):
         v, other = jnp.split(state, 2, axis=-1)
         return v, other
@@ -159,18 +172,31 @@ class IF(_SpikingCore):
     :param hidden_shape: tuple, e.g. ``(n,)`` or ``(H, W, C)``.
     :param threshold: firing threshold ``> 0`` (default 1).
     :param activation: surrogate activation (default ``superspike()``).
+    :param impl: implementation of :meth:`unroll` (``"auto"``,
+        ``"reference"``, ``"native"``), see :mod:`spyxlike.ops.dispatch`.
 
     ``__call__(x, V) -> (spikes, V)``; shapes ``(..., *hidden_shape)``.
+    ``unroll(x_seq, V) -> (spikes_seq, V_final)`` runs a whole
+    ``(batch, T, *hidden_shape)`` sequence in one fused loop (LIF with
+    ``beta = 1``); same values as ``hk.dynamic_unroll``.
     """
 
     def __init__(self, hidden_shape, threshold=1,
-                 activation=neurons.DEFAULT_ACTIVATION, name="IF"):
+                 activation=neurons.DEFAULT_ACTIVATION, name="IF",
+                 impl="auto"):
+        impl = check_impl(impl, "IF")
         super().__init__(hidden_shape, threshold, activation, name)
+        self.impl = impl
 
     def __call__(self, x, V):
         self._check_call(x, V)
         return neurons.if_step(x, V, threshold=self.threshold,
                                activation=self.activation)
+
+    def unroll(self, x_seq, V):
+        self._check_sequence(x_seq, V)
+        return lif_scan(x_seq, V, 1.0, self.threshold, self.activation,
+                        impl=self.impl)
 
 
 class LIF(_SpikingCore):
@@ -181,22 +207,39 @@ class LIF(_SpikingCore):
     :param beta: ``None`` (learnable per neuron) or a decay in ``[0, 1]``.
     :param threshold: firing threshold ``> 0`` (default 1).
     :param activation: surrogate activation (default ``superspike()``).
+    :param impl: implementation of :meth:`unroll` (``"auto"``,
+        ``"reference"``, ``"native"``), see :mod:`spyxlike.ops.dispatch`.
 
     ``__call__(x, V) -> (spikes, V)``; shapes ``(..., *hidden_shape)``.
+    ``unroll(x_seq, V) -> (spikes_seq, V_final)`` runs a whole
+    ``(batch, T, *hidden_shape)`` sequence in one fused loop
+    (:func:`spyxlike.ops.leaky_scan.lif_scan`), with the same parameters and
+    values as ``hk.dynamic_unroll``.
     """
 
     def __init__(self, hidden_shape, beta=None, threshold=1.0,
-                 activation=neurons.DEFAULT_ACTIVATION, name="LIF"):
+                 activation=neurons.DEFAULT_ACTIVATION, name="LIF",
+                 impl="auto"):
         beta = _check_decay("beta", beta)
+        impl = check_impl(impl, "LIF")
         super().__init__(hidden_shape, threshold, activation, name)
         self.beta = beta
+        self.impl = impl
+
+    def _beta(self):
+        return _decay_param("beta", self.beta, self.hidden_shape,
+                            _learnable_decay_init())
 
     def __call__(self, x, V):
         self._check_call(x, V)
-        beta = _decay_param("beta", self.beta, self.hidden_shape,
-                            _learnable_decay_init())
-        return neurons.lif_step(x, V, beta=beta, threshold=self.threshold,
+        return neurons.lif_step(x, V, beta=self._beta(),
+                                threshold=self.threshold,
                                 activation=self.activation)
+
+    def unroll(self, x_seq, V):
+        self._check_sequence(x_seq, V)
+        return lif_scan(x_seq, V, self._beta(), self.threshold,
+                        self.activation, impl=self.impl)
 
 
 class ALIF(_SpikingCore):
@@ -243,21 +286,33 @@ class LI(_NeuronCore):
     :param layer_shape: tuple, e.g. ``(num_classes,)``.
     :param beta: ``None`` (learnable per neuron, initialised to 0.8) or a
         decay in ``[0, 1]``.
+    :param impl: implementation of :meth:`unroll` (``"auto"``,
+        ``"reference"``, ``"native"``).
 
-    ``__call__(x, V) -> (V, V)``.
+    ``__call__(x, V) -> (V, V)``. ``unroll(x_seq, V) -> (trace, V_final)``
+    runs a whole ``(batch, T, *layer_shape)`` sequence in one fused loop
+    (:func:`spyxlike.ops.leaky_scan.li_scan`).
     """
 
-    def __init__(self, layer_shape, beta=None, name="LI"):
+    def __init__(self, layer_shape, beta=None, name="LI", impl="auto"):
         beta = _check_decay("beta", beta)
+        impl = check_impl(impl, "LI")
         super().__init__(layer_shape, name, shape_arg="layer_shape")
         self.layer_shape = self.hidden_shape
         self.beta = beta
+        self.impl = impl
+
+    def _beta(self):
+        return _decay_param("beta", self.beta, self.hidden_shape,
+                            hk.initializers.Constant(0.8))
 
     def __call__(self, x, Vin):
         self._check_call(x, Vin)
-        beta = _decay_param("beta", self.beta, self.hidden_shape,
-                            hk.initializers.Constant(0.8))
-        return neurons.li_step(x, Vin, beta=beta)
+        return neurons.li_step(x, Vin, beta=self._beta())
+
+    def unroll(self, x_seq, Vin):
+        self._check_sequence(x_seq, Vin)
+        return li_scan(x_seq, Vin, self._beta(), impl=self.impl)
 
 
 class RIF(_SpikingCore):

@@ -313,3 +313,42 @@ def test_population_code():
         nn.PopulationCode(4)(x)
     with pytest.raises(ValueError, match="num_classes must be an int >= 1; got 0"):
         nn.PopulationCode(0)
+
+
+@pytest.mark.parametrize("impl", ["reference", "auto"])
+@pytest.mark.parametrize("name,shape", [("IF", (3,)), ("LIF", (2, 2, 3)),
+                                        ("LI", (3,))])
+def test_fused_unroll_matches_dynamic_unroll(name, shape, impl):
+    rng = np.random.RandomState(6)
+    x = jnp.asarray(rng.normal(size=(2, 7) + shape) + 0.4, jnp.float32)
+    make = lambda: CORES[name](shape, impl=impl)
+
+    def fused(x):
+        core = make()
+        return core.unroll(x, core.initial_state(x.shape[0]))
+
+    fused_net = hk.without_apply_rng(hk.transform(fused))
+    step_net = _unroll(make, x)
+    params = step_net.init(jax.random.PRNGKey(0), x)
+    fparams = fused_net.init(jax.random.PRNGKey(0), x)
+    jax.tree_util.tree_map(np.testing.assert_array_equal, params, fparams)
+    out_f, v_f = fused_net.apply(params, x)
+    out_s, v_s = step_net.apply(params, x)
+    np.testing.assert_allclose(out_f, out_s, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(v_f, v_s, rtol=1e-5, atol=1e-5)
+
+    def loss(net):
+        return lambda p, x: jnp.sum(net.apply(p, x)[0] * x)
+
+    g_f = jax.grad(loss(fused_net), argnums=(0, 1))(params, x)
+    g_s = jax.grad(loss(step_net), argnums=(0, 1))(params, x)
+    for a, b in zip(jax.tree_util.tree_leaves(g_f), jax.tree_util.tree_leaves(g_s)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_unroll_and_impl_validation():
+    with pytest.raises(ValueError, match="impl must be one of"):
+        _construct(lambda: nn.LIF((3,), impl="cuda"))
+    f = hk.transform(lambda x, s: nn.LIF((3,), beta=0.5).unroll(x, s))
+    with pytest.raises(ValueError, match=r"unroll expects x_seq of shape"):
+        f.init(None, jnp.zeros((2, 3)), jnp.zeros((2, 3)))
