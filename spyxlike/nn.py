@@ -483,7 +483,7 @@ def sum_pool(value, window_shape, strides, padding, channel_axis=-1):
     1s at the front (leading batch axes).
 
     :param value: array, e.g. ``(B, H, W, C)``; any real or integer dtype
-        (the sum keeps the dtype; Spyx's float ``0.`` init fails on ints).
+        (the sum keeps the dtype).
     :param window_shape: int or sequence of positive ints.
     :param strides: int or sequence of positive ints.
     :param padding: ``"VALID"`` or ``"SAME"``.
