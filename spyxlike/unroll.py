@@ -37,6 +37,7 @@ def layered_unroll(
     initial_states: Sequence | None = None,
     *,
     unroll: int = 1,
+    collect: bool = False,
 ):
     """Runs a feed-forward stack of layers and neuron cores over time, layer by layer.
 
@@ -50,11 +51,14 @@ def layered_unroll(
       initial_states: one state per core (in order), or ``None`` for each
         core's ``initial_state(batch)``.
       unroll: ``lax.scan`` unroll factor for cores without a fused loop.
+      collect: also return every layer's output sequence (e.g. hidden
+        spikes for rasters or spike-count regularisers).
 
     Returns:
       ``(outputs, final_states)``: the last layer's ``(batch, T, ...)`` output
-      and a tuple with each core's final state (the state ``hk.DeepRNN``
-      would return, in the same order).
+      (with ``collect=True``: a list with every layer's output, in order) and
+      a tuple with each core's final state (the state ``hk.DeepRNN`` would
+      return, in the same order).
     """
     if inputs.ndim < 2:
         raise ValueError(f"layered_unroll: inputs must be (batch, time, ...), got shape {inputs.shape}")
@@ -71,6 +75,7 @@ def layered_unroll(
         )
     x = inputs
     finals = []
+    outputs = []
     for layer in layers:
         if not callable(layer):
             raise TypeError(f"layered_unroll: every layer must be callable, got {layer!r}")
@@ -83,4 +88,5 @@ def layered_unroll(
             finals.append(state)
         else:
             x = hk.BatchApply(layer)(x)
-    return x, tuple(finals)
+        outputs.append(x)
+    return (outputs if collect else x), tuple(finals)
