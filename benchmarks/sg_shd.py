@@ -53,18 +53,20 @@ def make_data(batch, time, channels, p, seed):
     return jnp.asarray(x), jnp.asarray(y)
 
 
-def spyxlike_model(impl):
+def spyxlike_model(impl, with_rates=False):
     def net(x):
         layers = [
             SpikeLinear(HIDDEN, with_bias=False, name="linear", impl=impl),
             nn.LIF((HIDDEN,), impl=impl),
-            hk.Linear(HIDDEN, with_bias=False),
+            SpikeLinear(HIDDEN, with_bias=False, name="linear_1", impl=impl),
             nn.LIF((HIDDEN,), impl=impl),
-            hk.Linear(CLASSES, with_bias=False),
+            SpikeLinear(CLASSES, with_bias=False, name="linear_2", impl=impl),
             nn.LI((CLASSES,), impl=impl),
         ]
-        out, _ = layered_unroll(layers, x)
-        return out
+        outs, _ = layered_unroll(layers, x, collect=True)
+        if with_rates:
+            return outs[-1], (jnp.mean(outs[1]), jnp.mean(outs[3]))
+        return outs[-1]
 
     return hk.without_apply_rng(hk.transform(net))
 

@@ -22,6 +22,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_rank_code"] = Capsule(SpyxlikeRankCode);
     cpu["spyxlike_lif_scan_fwd"] = Capsule(SpyxlikeLifScanFwd);
     cpu["spyxlike_lif_scan_bwd"] = Capsule(SpyxlikeLifScanBwd);
+    cpu["spyxlike_lif_scan_bwd_fused"] = Capsule(SpyxlikeLifScanBwdFused);
     cpu["spyxlike_li_scan_fwd"] = Capsule(SpyxlikeLiScanFwd);
     cpu["spyxlike_li_scan_bwd"] = Capsule(SpyxlikeLiScanBwd);
     cpu["spyxlike_spike_matmul"] = Capsule(SpyxlikeSpikeMatmul);

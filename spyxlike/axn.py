@@ -138,7 +138,8 @@ def custom(bwd=lambda x: x, fwd=heaviside):
         It carries metadata for fast paths: ``f.fwd``, ``f.bwd`` and
         ``f.heaviside_forward`` (``True`` when ``fwd`` is :func:`heaviside`,
         so fused kernels may hard-code the step and call ``f.bwd`` only for
-        the surrogate).
+        the surrogate), and ``f.surrogate`` (``None`` here; ``(name,
+        params)`` for the built-in factories below).
     """
     _check_callable("bwd", bwd)
     _check_callable("fwd", fwd)
@@ -157,6 +158,15 @@ def custom(bwd=lambda x: x, fwd=heaviside):
     f.fwd = fwd
     f.bwd = bwd
     f.heaviside_forward = fwd is heaviside
+    f.surrogate = None
+    return f
+
+
+def _with_surrogate(f, name, *params):
+    """Tags a built-in activation with ``f.surrogate = (name, params)`` so
+    native kernels can evaluate the same surrogate inline (see
+    :mod:`spyxlike.ops.leaky_scan`); ``custom`` activations carry ``None``."""
+    f.surrogate = (name, tuple(float(p) for p in params))
     return f
 
 
@@ -177,7 +187,7 @@ def superspike(k=25):
     def grad_superspike(x):
         return 1 / (1 + k * jnp.abs(x)) ** 2
 
-    return custom(grad_superspike, heaviside)
+    return _with_surrogate(custom(grad_superspike, heaviside), "superspike", k)
 
 
 def arctan(k=2):
@@ -198,7 +208,7 @@ def arctan(k=2):
     def grad_arctan(x):
         return 1 / ((1 + (k_pi * x) ** 2) * jnp.pi)
 
-    return custom(grad_arctan, heaviside)
+    return _with_surrogate(custom(grad_arctan, heaviside), "arctan", k)
 
 
 def boxcar(width=2, height=0.5):
@@ -220,7 +230,7 @@ def boxcar(width=2, height=0.5):
     def grad_boxcar(x):
         return height * heaviside(-(jnp.abs(x) - half))
 
-    return custom(grad_boxcar, heaviside)
+    return _with_surrogate(custom(grad_boxcar, heaviside), "boxcar", width, height)
 
 
 def tanh(k=1):
@@ -237,7 +247,7 @@ def tanh(k=1):
         kx = k * x
         return 4 / (jnp.exp(-kx) + jnp.exp(kx)) ** 2
 
-    return custom(grad_tanh, heaviside)
+    return _with_surrogate(custom(grad_tanh, heaviside), "tanh", k)
 
 
 def triangular(k=2):
@@ -253,7 +263,7 @@ def triangular(k=2):
     def grad_triangular(x):
         return jnp.maximum(0, 1 - jnp.abs(k * x))
 
-    return custom(grad_triangular, heaviside)
+    return _with_surrogate(custom(grad_triangular, heaviside), "triangular", k)
 
 
 def sigmoid(k=25):
@@ -272,7 +282,7 @@ def sigmoid(k=25):
         kx = k * x
         return k * jax.nn.sigmoid(kx) * jax.nn.sigmoid(-kx)
 
-    return custom(grad_sigmoid, heaviside)
+    return _with_surrogate(custom(grad_sigmoid, heaviside), "sigmoid", k)
 
 
 def fast_sigmoid(k=25):
@@ -289,4 +299,4 @@ def fast_sigmoid(k=25):
     def grad_fast_sigmoid(x):
         return 1 / (k * jnp.abs(x) + 1) ** 2
 
-    return custom(grad_fast_sigmoid, heaviside)
+    return _with_surrogate(custom(grad_fast_sigmoid, heaviside), "fast_sigmoid", k)

@@ -92,8 +92,28 @@ def _lif_native_bwd_call(g_s, g_v, v_prev, surr, beta_b, threshold):
 
 def surrogate_derivative(activation, u):
     """Elementwise surrogate derivative ``act'(u)`` as the activation's backward defines it."""
+    bwd = getattr(activation, "bwd", None)
+    if bwd is not None:
+        return jnp.broadcast_to(jnp.asarray(bwd(u), u.dtype), u.shape)
     _, pullback = jax.vjp(activation, u)
     return pullback(jnp.ones_like(u))[0]
+
+
+# Built-in surrogates the native adjoint evaluates inline (ids of
+# ffi/include/spyxlike/leaky_scan.h); others are precomputed in JAX.
+_FUSED_SURROGATES = {
+    "superspike": 1, "arctan": 2, "boxcar": 3, "tanh": 4,
+    "triangular": 5, "sigmoid": 6, "fast_sigmoid": 7,
+}
+
+
+def _fused_surrogate(activation):
+    spec = getattr(activation, "surrogate", None)
+    if not spec or spec[0] not in _FUSED_SURROGATES:
+        return None
+    name, params = spec
+    params = tuple(params) + (0.0,) * (2 - len(params))
+    return _FUSED_SURROGATES[name], np.float32(params[0]), np.float32(params[1])
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(3, 4))
@@ -110,9 +130,17 @@ def _lif_native_fwd(x, v0, beta_b, threshold, activation):
 def _lif_native_bwd(threshold, activation, residuals, cotangents):
     v_prev, beta_b = residuals
     g_s, g_v = cotangents
+    fused = _fused_surrogate(activation)
+    if fused is not None:
+        b, t, n = g_s.shape
+        seq = jax.ShapeDtypeStruct((b, t, n), jnp.float32)
+        state = jax.ShapeDtypeStruct((b, n), jnp.float32)
+        return jax.ffi.ffi_call(
+            "spyxlike_lif_scan_bwd_fused", (seq, state, state), vmap_method="broadcast_all"
+        )(g_s, g_v, v_prev, beta_b, theta=np.float32(threshold), surrogate=np.int64(fused[0]),
+          p0=fused[1], p1=fused[2])
     surr = surrogate_derivative(activation, v_prev - threshold)
-    d_in, d_v0, d_beta = _lif_native_bwd_call(g_s, g_v, v_prev, surr, beta_b, threshold)
-    return d_in, d_v0, d_beta
+    return _lif_native_bwd_call(g_s, g_v, v_prev, surr, beta_b, threshold)
 
 
 _lif_native.defvjp(_lif_native_fwd, _lif_native_bwd)
