@@ -175,10 +175,11 @@ def make_data_parallel_train_step(
     """Data-parallel version of :func:`spyxlike.train.make_train_step`.
 
     Args:
-      loss_fn, optimizer, has_state: as for ``make_train_step``; the loss
-        should be a *mean* over the batch for the result to match the
-        single-device step.
+      loss_fn: as for ``make_train_step``; the loss should be a *mean*
+        over the batch for the result to match the single-device step.
+      optimizer: as for ``make_train_step``.
       mesh: a mesh with a ``"data"`` axis; default :func:`data_mesh` ``()``.
+      has_state: as for ``make_train_step``.
       process_local: if ``False`` (default) ``batch`` is the global batch
         (numpy or jax arrays) and is split with :func:`shard_batch`
         semantics; if ``True`` it is this process's slice and is assembled
