@@ -7,7 +7,8 @@ LIF -> Linear 128->20 -> LI (no biases, as in Spyx's SHD example), loss
 
 spyxlike runs the stack with ``layered_unroll`` (each projection one large
 matmul outside the time loop, the 700->128 projection spike-driven, the LIF/LI
-recurrences as fused native loops). Spyx runs its own idiom: the first
+recurrences as fused native loops; ``--dense-hidden`` keeps the two hidden
+projections dense). Spyx runs its own idiom: the first
 projection hoisted with ``hk.BatchApply``, the rest in ``hk.DeepRNN`` under
 ``hk.dynamic_unroll(..., unroll=32)``. Both get the same uint8 spike array;
 Spyx's ``hk.Linear`` needs float input, so its model casts to float32 first.
@@ -53,14 +54,17 @@ def make_data(batch, time, channels, p, seed):
     return jnp.asarray(x), jnp.asarray(y)
 
 
-def spyxlike_model(impl, with_rates=False):
+def spyxlike_model(impl, with_rates=False, dense_hidden=False):
+    hidden_linear = (lambda n, name: hk.Linear(n, with_bias=False, name=name)) if dense_hidden else (
+        lambda n, name: SpikeLinear(n, with_bias=False, name=name, impl=impl))
+
     def net(x):
         layers = [
             SpikeLinear(HIDDEN, with_bias=False, name="linear", impl=impl),
             nn.LIF((HIDDEN,), impl=impl),
-            SpikeLinear(HIDDEN, with_bias=False, name="linear_1", impl=impl),
+            hidden_linear(HIDDEN, "linear_1"),
             nn.LIF((HIDDEN,), impl=impl),
-            SpikeLinear(CLASSES, with_bias=False, name="linear_2", impl=impl),
+            hidden_linear(CLASSES, "linear_2"),
             nn.LI((CLASSES,), impl=impl),
         ]
         outs, _ = layered_unroll(layers, x, collect=True)
@@ -118,12 +122,15 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=3, help="timed calls per round")
     parser.add_argument("--impl", default="auto", choices=["auto", "reference", "native"])
     parser.add_argument("--compare", default="", help="'spyx' to run Spyx 0.1.20 side by side")
+    parser.add_argument("--dense-hidden", action="store_true",
+                        help="dense hk.Linear for the 128->128 and 128->20 projections "
+                             "(default: spike-driven SpikeLinear, same math)")
     args = parser.parse_args(argv)
 
     x, y = make_data(args.batch, args.time, args.channels, args.p, args.seed)
     loss_fn = fn.integral_crossentropy()
     optimizer = optax.adam(1e-3)
-    ours = spyxlike_model(args.impl)
+    ours = spyxlike_model(args.impl, dense_hidden=args.dense_hidden)
     params = ours.init(jax.random.PRNGKey(args.seed), x)
     contenders = {"spyxlike": build(ours, loss_fn, params, optimizer)}
 
@@ -156,9 +163,9 @@ def main(argv=None):
     rss = {}
     for name, (train_step, infer, _) in contenders.items():
         opt_state = optimizer.init(params)
-        p, s, _ = jax.block_until_ready(train_step(params, opt_state, x, y))
+        p, s, value = jax.block_until_ready(train_step(params, opt_state, x, y))
         jax.block_until_ready(infer(p, x))
-        state[name] = [p, s]
+        state[name] = [p, s, value, 1]
         rss[name] = peak_rss_mb()
 
     def trainer(name):
@@ -167,6 +174,8 @@ def main(argv=None):
         def run():
             p, s, value = step(state[name][0], state[name][1], x, y)
             state[name][0], state[name][1] = p, s
+            state[name][2] = value
+            state[name][3] += 1
             return value
 
         return run
@@ -177,6 +186,7 @@ def main(argv=None):
 
     train_times = alternate({n: trainer(n) for n in contenders}, args.rounds, args.calls)
     infer_times = alternate({n: inferrer(n) for n in contenders}, args.rounds, args.calls)
+    rates = jax.jit(spyxlike_model(args.impl, with_rates=True, dense_hidden=args.dense_hidden).apply)(state["spyxlike"][0], x)[1]
     summary = {}
     for name in contenders:
         t_train = statistics.median(train_times[name])
@@ -192,6 +202,10 @@ def main(argv=None):
             "inference_samples_per_s": round(args.batch / t_infer, 1),
             "samples_per_s": round(args.batch / t_train, 1),
             "peak_rss_mb": round(rss[name], 1),
+            "train_steps": state[name][3], "final_loss": round(float(state[name][2]), 5),
+            **({"hidden_spike_rates": [round(float(r), 4) for r in rates],
+                "hidden_projection": "dense" if args.dense_hidden else "spike"}
+               if name == "spyxlike" else {}),
             "backend": jax.default_backend(), "cpus": os.cpu_count(),
         })
     if "spyx" in summary:
