@@ -6,13 +6,11 @@ Follows SpykeTorch's ``Intensity2Latency`` and Spyker's ``code(..., code="rank")
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spyxlike.ops import dispatch
+from spyxlike.ops.dispatch import use_native
 from spyxlike.ops.rank_code import rank_code_times_native, rank_code_times_reference
 
 _OUTPUTS = ("times", "spikes", "intensities")
@@ -87,13 +85,10 @@ def rank_code(x, time_steps: int, *, output: str = "times", impl: str = "auto", 
         raise ValueError("rank_code: x contains NaN; rank coding needs ordered intensities")
     x32 = jnp.asarray(x, jnp.float32)
     feature_ndim = x32.ndim - 1
-    times = dispatch(
-        impl,
-        "rank_code",
-        functools.partial(_reference_checked, time_steps=time_steps, feature_ndim=feature_ndim),
-        functools.partial(rank_code_times_native, time_steps=time_steps, feature_ndim=feature_ndim),
-        x32,
-    )
+    if use_native(impl, "rank_code"):
+        times = rank_code_times_native(x32, time_steps, feature_ndim)
+    else:
+        times = _reference_checked(x32, time_steps, feature_ndim)
     if output == "times":
         return times
     waves = times_to_waves(times, time_steps, dtype=dtype)

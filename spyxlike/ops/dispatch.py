@@ -6,16 +6,14 @@ Every op has one pure-JAX reference. ``impl`` selects:
   where the op is);
 * ``"native"`` - the C++ XLA FFI kernel (CPU); raises if it is not built;
 * ``"pallas"`` - a Pallas kernel, for ops that have one;
-* ``"auto"`` - the fastest implementation available for the platform the
-  computation is lowered for, falling back to the reference (never to
-  something with other semantics). The platform choice is made at lowering
-  time with :func:`jax.lax.platform_dependent`, so one jitted function picks
-  the native kernel on CPU and the reference on other backends.
+* ``"auto"`` - the fastest implementation available for the default
+  backend, falling back to the reference (never to something with other
+  semantics): the native kernel when JAX runs on the CPU, the extension is
+  built and the op supports the given arguments; the reference otherwise
+  (with one warning per session if the extension failed to load).
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import jax
 
@@ -38,27 +36,27 @@ def check_impl(impl, op_name: str, has_pallas: bool = False) -> str:
     return impl
 
 
-def dispatch(
-    impl: str,
-    op_name: str,
-    reference: Callable,
-    native_cpu: Callable | None,
-    *args,
-):
-    """Runs ``op_name`` on ``args`` with the chosen implementation.
+def use_native(impl: str, op_name: str, *, supported: bool = True, why_not: str = "") -> bool:
+    """The dispatch decision of every op: True to run the native kernel.
 
-    ``reference`` and ``native_cpu`` take the same positional arguments and
-    must return the same pytree structure, shapes and dtypes.
+    Args:
+      impl: the user's ``impl`` argument.
+      op_name: for error messages.
+      supported: whether the native kernel handles these arguments (dtype,
+        activation, static hyperparameters ...).
+      why_not: what the native path would need, for the error raised when
+        ``impl="native"`` is forced on unsupported arguments.
     """
     impl = check_impl(impl, op_name)
-    if impl == "reference" or native_cpu is None:
-        if impl == "native":
-            raise ValueError(f"{op_name}: has no native implementation")
-        return reference(*args)
+    if impl == "reference":
+        return False
     if impl == "native":
-        return native_cpu(*args)
-    # auto
+        if not supported:
+            raise ValueError(f"{op_name}: impl='native' {why_not}")
+        return True
+    if not supported or jax.default_backend() != "cpu":
+        return False
     if not native.available():
         native.warn_fallback_once()
-        return reference(*args)
-    return jax.lax.platform_dependent(*args, cpu=native_cpu, default=reference)
+        return False
+    return True

@@ -15,8 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spyxlike.ops.dispatch import check_impl
-from spyxlike.ops import native
+from spyxlike.ops.dispatch import use_native
 
 
 def _check_sequence(op, inputs, v0):
@@ -182,21 +181,16 @@ def lif_scan(inputs, v0, beta, threshold, activation, *, impl: str = "auto"):
     Returns:
       ``(spikes (batch, T, ...features), v_final (batch, ...features))``.
     """
-    impl = check_impl(impl, "lif_scan")
     inputs = jnp.asarray(inputs, jnp.float32)
     v0 = jnp.asarray(v0, jnp.float32)
     _check_sequence("lif_scan", inputs, v0)
     beta_full = _beta_per_neuron("lif_scan", beta, inputs.shape[2:])
-    supported = native_supports(activation, threshold)
-    if impl == "native" and not supported:
-        raise ValueError(
-            "lif_scan: impl='native' needs a Heaviside-forward spyxlike.axn activation and a "
-            f"static numeric threshold; got activation={activation!r}, threshold={threshold!r}"
-        )
-    use_native = impl == "native" or (
-        impl == "auto" and supported and native.available() and jax.default_backend() == "cpu"
+    native_path = use_native(
+        impl, "lif_scan", supported=native_supports(activation, threshold),
+        why_not="needs a Heaviside-forward spyxlike.axn activation and a static numeric "
+                f"threshold; got activation={activation!r}, threshold={threshold!r}",
     )
-    if not use_native:
+    if not native_path:
         return lif_scan_reference(inputs, v0, jnp.asarray(beta, jnp.float32), threshold, activation)
     x, v, beta_b = _flat(inputs, v0, beta_full)
     spikes, v_final = _lif_native(x, v, beta_b, float(threshold), activation)
@@ -260,15 +254,11 @@ def li_scan(inputs, v0, beta, *, impl: str = "auto"):
     Returns:
       ``(trace (batch, T, ...features), v_final (batch, ...features))``.
     """
-    impl = check_impl(impl, "li_scan")
     inputs = jnp.asarray(inputs, jnp.float32)
     v0 = jnp.asarray(v0, jnp.float32)
     _check_sequence("li_scan", inputs, v0)
     beta_full = _beta_per_neuron("li_scan", beta, inputs.shape[2:])
-    use_native = impl == "native" or (
-        impl == "auto" and native.available() and jax.default_backend() == "cpu"
-    )
-    if not use_native:
+    if not use_native(impl, "li_scan"):
         return li_scan_reference(inputs, v0, jnp.asarray(beta, jnp.float32))
     x, v, beta_b = _flat(inputs, v0, beta_full)
     out, v_final = _li_native(x, v, beta_b)

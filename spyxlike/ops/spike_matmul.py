@@ -14,8 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spyxlike.ops.dispatch import check_impl
-from spyxlike.ops import native
+from spyxlike.ops.dispatch import check_impl, use_native
 
 _NATIVE_DTYPES = (jnp.float32, jnp.uint8, jnp.bool_)
 
@@ -86,9 +85,6 @@ def spike_matmul(x, w, *, impl: str = "auto"):
     dtype_ok = any(x.dtype == d for d in _NATIVE_DTYPES)
     if impl == "native" and not dtype_ok:
         raise TypeError(f"spike_matmul: impl='native' needs x of float32, uint8 or bool, got {x.dtype}")
-    use_native = impl == "native" or (
-        impl == "auto" and dtype_ok and native.available() and jax.default_backend() == "cpu"
-    )
-    if not use_native:
+    if not use_native(impl, "spike_matmul", supported=dtype_ok):
         return spike_matmul_reference(x, w)
     return _spike_matmul_native(x, w)
