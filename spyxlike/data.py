@@ -66,7 +66,8 @@ def angle_code(neuron_count, min_val, max_val):
     * ``v >= max_val`` -> no neuron (an all-zero vector).
 
     :param neuron_count: number of output channels, ``>= 2``.
-    :param min_val: lower bound; :param max_val: upper bound, ``> min_val``.
+    :param min_val: lower bound.
+    :param max_val: upper bound, ``> min_val``.
     :return: ``f(obs) -> (*obs.shape, neuron_count)`` float32 one-hot.
     """
     neuron_count = _check_int("neuron_count", neuron_count, lo=2)
