@@ -11,8 +11,9 @@ import jax
 import jax.numpy as jnp
 
 from .axn import _check_int, _check_real
+from .datasets import load_digits  # the bundled digits, re-exported beside the coders
 
-__all__ = ["rate_code", "angle_code", "shift_augment", "shuffler"]
+__all__ = ["rate_code", "angle_code", "shift_augment", "shuffler", "load_digits"]
 
 
 def rate_code(num_steps, max_r=0.75):

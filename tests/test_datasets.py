@@ -98,3 +98,11 @@ def test_bad_test_fraction_value(bad):
 def test_bad_arguments(kwargs, err, word):
     with pytest.raises(err, match=word):
         load_digits(**kwargs)
+
+
+def test_data_module_re_exports_the_digits_loader():
+    from spyxlike import data
+
+    (a, _), _ = data.load_digits()
+    (b, _), _ = load_digits()
+    np.testing.assert_array_equal(a, b)
