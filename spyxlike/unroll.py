@@ -8,6 +8,9 @@ and on its own state, so the same result is obtained layer by layer:
 * a feed-forward layer (``hk.Linear``, ``hk.Conv2D``, ``SpikeLinear``, any
   stateless callable) is applied once to all ``batch * T`` frames - one large
   matmul or conv outside any loop;
+* ``nn.ActivityRegularization`` gets the spikes summed over time, so its
+  ``"spike_count"`` state is the same ``(batch, ...)`` count that per-step
+  calls accumulate;
 * a neuron core runs its recurrence over the whole sequence: cores with an
   ``unroll(x_seq, state)`` method (spyxlike's ``IF``, ``LIF`` and ``LI``) use
   their fused native time loop, other ``hk.RNNCore``\\ s go through
@@ -25,6 +28,8 @@ from typing import Callable, Sequence
 import haiku as hk
 import jax
 import jax.numpy as jnp
+
+from spyxlike.nn import ActivityRegularization
 
 
 def _is_core(layer) -> bool:
@@ -86,6 +91,10 @@ def layered_unroll(
             else:
                 x, state = hk.dynamic_unroll(layer, x, state, time_major=False, unroll=unroll)
             finals.append(state)
+        elif isinstance(layer, ActivityRegularization):
+            # Per-step calls add each frame's spikes to "spike_count"; one call
+            # with the sum over time leaves the same (batch, ...) count.
+            layer(jnp.sum(x, axis=1))
         else:
             x = hk.BatchApply(layer)(x)
         outputs.append(x)

@@ -90,3 +90,29 @@ def test_errors():
     h = hk.transform(lambda x: layered_unroll([hk.Linear(3)], x))
     with pytest.raises(ValueError, match=r"inputs must be \(batch, time, ...\)"):
         h.init(jax.random.PRNGKey(0), jnp.ones((5,)))
+
+
+def test_activity_regularization_counts_match_dynamic_unroll():
+    x = jnp.asarray((np.random.default_rng(4).random((3, 9, 6)) < 0.5) * 2.0, jnp.float32)
+
+    def layers():
+        return [hk.Linear(5, w_init=hk.initializers.RandomNormal(1.0)), nn.LIF((5,)),
+                nn.ActivityRegularization(), hk.Linear(2), nn.LI((2,))]
+
+    def fast(x):
+        return layered_unroll(layers(), x)[0]
+
+    def slow(x):
+        core = hk.DeepRNN(layers())
+        return hk.dynamic_unroll(core, x, core.initial_state(x.shape[0]), time_major=False)[0]
+
+    f, s = hk.transform_with_state(fast), hk.transform_with_state(slow)
+    params, state_f = f.init(jax.random.PRNGKey(0), x)
+    _, state_s = s.init(jax.random.PRNGKey(0), x)
+    out_f, new_f = f.apply(params, state_f, None, x)
+    out_s, new_s = s.apply(params, state_s, None, x)
+    np.testing.assert_allclose(out_f, out_s, rtol=1e-5, atol=1e-6)
+    count_f, count_s = new_f["ActReg"]["spike_count"], new_s["ActReg"]["spike_count"]
+    assert count_f.shape == count_s.shape == (3, 5)
+    np.testing.assert_array_equal(count_f, count_s)
+    assert float(count_s.sum()) > 0
