@@ -27,6 +27,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_li_scan_bwd"] = Capsule(SpyxlikeLiScanBwd);
     cpu["spyxlike_spike_matmul"] = Capsule(SpyxlikeSpikeMatmul);
     cpu["spyxlike_spike_matmul_grad_w"] = Capsule(SpyxlikeSpikeMatmulGradW);
+    cpu["spyxlike_srm_spike_fwd"] = Capsule(SpyxlikeSrmSpikeFwd);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
