@@ -9,22 +9,26 @@ held in **milliseconds** (float) in memory, exactly as SLAYER converts them
 (``t_ms = t_us / 1000`` when reading, ``t_us = round(t_ms * 1000)`` when
 writing, so a round trip is exact to the format's 1 us resolution).
 
-========================  ======  ===============================================
-format                    record  fields, most significant bit first
-========================  ======  ===============================================
-1D spikes                 40 bit  neuron id x (16) | polarity p (1) | t us (23)
-2D spikes (N-MNIST,       40 bit  x (8) | y (8) | polarity p (1) | t us (23)
-N-Caltech101)
-3D spikes                 56 bit  x (12) | y (12) | channel p (8) | t us (24)
-1D number of spikes       80 bit  neuron id (16) | start us (24) | end us (24) |
-                                  number of spikes (16)
-========================  ======  ===============================================
+* 1D spikes, 40-bit records: neuron id ``x`` (16 bits) | polarity ``p`` (1) |
+  ``t`` in us (23);
+* 2D spikes (N-MNIST, N-Caltech101), 40-bit records: ``x`` (8) | ``y`` (8) |
+  polarity ``p`` (1) | ``t`` in us (23);
+* 3D spikes, 56-bit records: ``x`` (12) | ``y`` (12) | channel ``p`` (8) |
+  ``t`` in us (24);
+* 1D number of spikes, 80-bit records: neuron id (16) | region start in us
+  (24) | region end in us (24) | number of spikes (16).
+
+Fields are listed most significant bit first; records are stored big-endian,
+back to back, with no header.
 
 Polarity ``p = 1`` is an ON event (brightness increase), ``p = 0`` OFF. The 2D
-layout is the N-MNIST / N-Caltech101 ``.bin`` format (Orchard et al., 2015);
-Orchard's original MATLAB/Python readers additionally treat ``y == 240`` as a
-timestamp-overflow marker, which SLAYER does not and neither does spyxlike
-(N-MNIST samples last ~0.3 s, far below the 8.39 s the 23-bit field holds).
+layout is the N-MNIST / N-Caltech101 ``.bin`` format (Orchard et al., 2015).
+The N-MNIST reference Python reader (and loaders derived from it)
+additionally treats a record with ``y == 240`` as a timestamp-overflow marker
+(adding ``2**13`` us to later timestamps); SLAYER does not and neither does
+spyxlike (N-MNIST samples last ~0.3 s, far below the 8.39 s the 23-bit field
+holds). ``read_2d_spikes(path, shape=(34, 34))`` reports such a record as
+corrupt instead of returning it as an event.
 
 Where spyxlike differs from SLAYER (all deliberate):
 

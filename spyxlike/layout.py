@@ -3,18 +3,12 @@
 spyxlike arrays are batch-first, time-second, channels-last:
 ``(B, T, H, W, C)`` for images and ``(B, T, N)`` for flat layers. The seeds:
 
-==============  =====================  =======================================
-system          layout                 converters
-==============  =====================  =======================================
-SLAYER          ``(N, C, H, W, T)``    :func:`from_slayer`, :func:`to_slayer`
-                (NCHWT; dense layers
-                ``(N, C, 1, 1, T)``)
-SpykeTorch      ``(T, C, H, W)``, one  :func:`from_spyketorch`,
-                sample, cumulative     :func:`to_spyketorch`
-                spike-waves
-Spyker          ``(B, T, C, H, W)``;   :func:`from_spyker`, :func:`to_spyker`
-                dense ``(B, T, C)``
-==============  =====================  =======================================
+* SLAYER, NCHWT ``(N, C, H, W, T)`` (dense layers ``(N, C, 1, 1, T)``):
+  :func:`from_slayer`, :func:`to_slayer`;
+* SpykeTorch, ``(T, C, H, W)`` cumulative spike-waves of one sample:
+  :func:`from_spyketorch`, :func:`to_spyketorch`;
+* Spyker, ``(B, T, C, H, W)`` (dense ``(B, T, C)``): :func:`from_spyker`,
+  :func:`to_spyker`.
 
 Every converter is a pure axis permutation (plus, where asked, a reshape or
 the spike-wave <-> spike-train conversion), works on numpy arrays (returning
