@@ -208,7 +208,7 @@ def _choose_writer(path, writer, where):
 
 
 def anim_td(event, path=None, frame_rate=24, *, repeat=True, writer="auto", shape=None, dpi=80,
-            scale=4.0):
+            scale=4.0, fig=None):
     """Animates an event stream (SLAYER's ``animTD``) and saves it when ``path`` is given.
 
     Frames are those of :func:`td_frames` (ON red, OFF blue), played at
@@ -233,6 +233,9 @@ def anim_td(event, path=None, frame_rate=24, *, repeat=True, writer="auto", shap
       shape: ``(height, width)`` of the frames (see :func:`td_frames`).
       dpi: resolution of saved frames.
       scale: figure inches per 34 pixels of the event frame's width.
+      fig: a matplotlib ``Figure`` to draw into (cleared first), as SLAYER's
+        ``fig`` argument; by default a new Agg figure. A pyplot figure is
+        fine in notebooks; headless code should leave the default.
 
     Returns:
       An :class:`AnimationResult` ``(animation, frames, writer, files)``;
@@ -251,7 +254,10 @@ def anim_td(event, path=None, frame_rate=24, *, repeat=True, writer="auto", shap
     h, w = frames.shape[1:3]
     width = max(2.0, scale * w / 34.0)
     height = max(1.0, width * h / w) if h > 1 else 1.2
-    fig = _figure((width, height + 0.3))
+    if fig is None:
+        fig = _figure((width, height + 0.3))
+    else:
+        fig.clear()
     ax = fig.add_axes((0.0, 0.0, 1.0, height / (height + 0.3)))
     ax.set_axis_off()
     image = ax.imshow(frames[0], interpolation="nearest", aspect="auto")

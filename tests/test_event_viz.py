@@ -87,3 +87,9 @@ def test_anim_td_arguments(tmp_path):
     assert (tmp_path / "own.gif").stat().st_size > 0
     with pytest.raises(ValueError, match="writer"):
         event_viz.anim_td(_event(), "x.gif", writer="imagemagick-ish")
+
+
+def test_anim_td_into_given_figure(tmp_path):
+    fig = event_viz._figure((3, 3))
+    result = event_viz.anim_td(_event(), tmp_path / "f.gif", fig=fig, writer="pillow")
+    assert len(fig.axes) == 1 and (tmp_path / "f.gif").stat().st_size > 0
