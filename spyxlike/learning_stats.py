@@ -40,14 +40,6 @@ from .axn import _check_int
 __all__ = ["LearningStat", "LearningStats"]
 
 
-def _is_missing(x):
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _fmt(x, width):
-    return "-".rjust(width) if _is_missing(x) else f"{x:<{width}.5g}"
-
-
 class LearningStat:
     """Statistics of one phase (training or testing), SLAYER's ``learningStat``.
 
@@ -125,12 +117,12 @@ class LearningStat:
         loss, acc = self.loss(), self.accuracy()
         if loss is None:
             return None
-        out = f"loss {loss:<11.5g}"
+        out = f"loss {loss:.5g}"
         if self.min_loss is not None:
-            out += f" (min {self.min_loss:<11.5g})"
-        out += f"  accuracy {acc:<8.5g}"
+            out += f" (min {self.min_loss:.5g})"
+        out = out.ljust(30) + f" accuracy {acc:.5g}"
         if self.max_accuracy is not None:
-            out += f" (max {self.max_accuracy:<8.5g})"
+            out += f" (max {self.max_accuracy:.5g})"
         return out
 
     _ALIASES = {

@@ -23,7 +23,7 @@ Integer dynamics (per neuron, all quantities ``int32``)
 
 With ``d(x, D) = sign(x) * ((|x| * (4096 - D)) >> 12)`` (decay towards zero,
 truncating the magnitude, exactly as SLAYER's CUDA kernel and Intel's
-bit-accurate Loihi model), ``w_t = trunc(weighted_spikes[:, t])``,
+bit-accurate Loihi model), ``w_t = trunc(Ts * weighted_spikes[:, t])``,
 ``theta = vThMant << 6`` and ``c`` the number of steps since the last spike
 (``c_0 = refDelay``), each step ``t = 0 .. T-1`` computes::
 
@@ -53,8 +53,13 @@ changes the equations):
   into high and low 12-bit parts), so ``|u|, |v|`` may use the whole int32
   range. Loihi's 24-bit saturation of ``u`` and ``v`` is not modelled
   (SLAYER does not model it either).
-* SLAYER multiplies inputs by ``Ts`` and divides spikes by ``Ts``; spyxlike
-  spikes are 0/1 and Loihi time is the step, so ``Ts`` does not appear.
+
+Units: like SLAYER (and :mod:`spyxlike.srm`), the functions take the
+sampling time ``Ts`` (default 1): real inputs are multiplied by ``Ts``
+before truncation and spikes have height ``1/Ts``, so that
+``sum(spikes) * Ts`` counts spikes. Integer inputs are used as they are and
+give spikes of height 1 (SLAYER sets ``Ts = 1`` for ``int32`` inputs).
+Loihi itself runs at ``Ts = 1``, where spikes are 0/1.
 
 Surrogate gradient (:func:`spike_loihi`)
 ----------------------------------------
@@ -64,13 +69,14 @@ kernel (:func:`loihi_psp_kernel`, the voltage response to a unit weighted
 spike) and ``tau = tauRho * theta``::
 
     rho_t = scaleRho / max(K) / tau * exp(-|v'_t - theta| / tau)
-    dL/dw_t = sum_{k >= 0} K[k] * rho_{t+k} * dL/ds_{t+k}
+    dL/dw_t = Ts * sum_{k >= 0} K[k] * rho_{t+k} * dL/ds_{t+k}
 
 (SLAYER divides ``scaleRho`` by ``max(K)`` when it builds a Loihi layer.)
 spyxlike evaluates ``rho`` at the pre-reset voltage ``v'``, which is above
 threshold at a spike; SLAYER evaluates it on its voltage trace, where the
-``vDecay`` marker sits at spike steps. The correlation with ``K`` runs as an
-FFT along time (``O(T log T)`` time, ``O(T)`` memory per neuron).
+``vDecay`` marker sits at spike steps. The correlation with ``K`` is the
+adjoint of :func:`spyxlike.srm.psp` (a causal convolution along time that
+never stores ``T x T`` per neuron), applied to the time-reversed signal.
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .axn import _check_int, _check_real
+from .srm import psp as _srm_psp
 
 __all__ = [
     "LoihiNeuron",
@@ -236,17 +243,22 @@ def _check_input(fname, weighted_spikes):
     return x
 
 
-def _to_int(x):
-    """C's ``int(x)`` (truncation towards zero), as SLAYER's kernel."""
+def _to_int(x, ts):
+    """C's ``int(Ts * x)`` (truncation towards zero), as SLAYER; integer
+    inputs are taken as they are."""
     if jnp.issubdtype(x.dtype, jnp.integer):
         return x.astype(jnp.int32)
-    return jnp.trunc(x).astype(jnp.int32)
+    return jnp.trunc(x * ts).astype(jnp.int32)
 
 
-def _run(x, neuron: LoihiNeuron):
+def _spike_height(x, ts):
+    return 1.0 if jnp.issubdtype(x.dtype, jnp.integer) else 1.0 / ts
+
+
+def _run(x, neuron: LoihiNeuron, ts):
     """Scan the integer dynamics over axis 1. Returns ``(s, v, u, v_pre)``,
-    all int32 of the shape of ``x``."""
-    w = jnp.swapaxes(_to_int(x), 0, 1) * np.int32(neuron.weight_scale)
+    all int32 of the shape of ``x`` (``s`` is 0/1)."""
+    w = jnp.swapaxes(_to_int(x, ts), 0, 1) * np.int32(neuron.weight_scale)
     feat = w.shape[1:]
     theta = np.int32(neuron.theta)
     ref = np.int32(neuron.ref_delay)
@@ -271,7 +283,7 @@ def _out_dtype(x):
     return x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32
 
 
-def spike_loihi_full(weighted_spikes, neuron):
+def spike_loihi_full(weighted_spikes, neuron, Ts=1.0):
     """Loihi neuron dynamics returning spikes, voltage and current (SLAYER's
     ``spikeLoihiFull``).
 
@@ -285,16 +297,20 @@ def spike_loihi_full(weighted_spikes, neuron):
         values are truncated towards zero, integers used as they are. NOT
         filtered with a PSP: the neuron models the synapse itself.
       neuron: a :class:`LoihiNeuron` or SLAYER's ``neuron`` mapping.
+      Ts: sampling time (``> 0``, default 1); see "Units" above.
 
     Returns:
-      ``(spikes, voltage, current)``, int32 arrays of the input's shape:
-      spikes 0/1, the voltage after reset (0 at spike steps and while
-      refractory) and the current.
+      ``(spikes, voltage, current)`` of the input's shape: spikes of height
+      ``1/Ts`` in the input's float dtype (float32 for integer inputs, height
+      1), and the int32 voltage after reset (0 at spike steps and while
+      refractory) and current.
     """
     x = _check_input("spike_loihi_full", weighted_spikes)
     neuron = LoihiNeuron.from_params(neuron)
-    s, v, u, _ = _run(jax.lax.stop_gradient(x), neuron)
-    return s, v, u
+    ts = _check_real("Ts", Ts, lo=0.0, lo_open=True)
+    s, v, u, _ = _run(jax.lax.stop_gradient(x), neuron, ts)
+    dtype = _out_dtype(x)
+    return s.astype(dtype) * jnp.asarray(_spike_height(x, ts), dtype), v, u
 
 
 # --------------------------------------------------------------------------
@@ -361,27 +377,10 @@ def loihi_psp_kernel_max(neuron):
     return _psp_max_cached(LoihiNeuron.from_params(neuron))
 
 
-def _fft_len(n):
-    return 1 << max(int(n) - 1, 1).bit_length()
-
-
-def _causal_conv(x, kernel, axis=1):
-    """``y[t] = sum_{k=0}^{t} kernel[k] x[t-k]`` along ``axis`` (FFT,
-    ``O(T log T)``); ``kernel`` is cut to the length of ``axis``."""
-    x = jnp.asarray(x)
-    t = x.shape[axis]
-    kernel = jnp.asarray(kernel, jnp.result_type(x.dtype, jnp.float32))[:t]
-    n = _fft_len(t + kernel.shape[0] - 1)
-    xf = jnp.fft.rfft(jnp.moveaxis(x, axis, -1), n=n, axis=-1)
-    kf = jnp.fft.rfft(kernel, n=n)
-    y = jnp.fft.irfft(xf * kf, n=n, axis=-1)[..., :t]
-    return jnp.moveaxis(y, -1, axis).astype(x.dtype)
-
-
-def _causal_corr(y, kernel, axis=1):
-    """The adjoint of :func:`_causal_conv`:
-    ``x[t] = sum_{k>=0} kernel[k] y[t+k]``."""
-    return jnp.flip(_causal_conv(jnp.flip(y, axis), kernel, axis), axis)
+def _causal_corr(y, kernel, ts):
+    """``x[t] = Ts * sum_{k>=0} kernel[k] y[t+k]`` along axis 1: the adjoint
+    of :func:`spyxlike.srm.psp`."""
+    return jnp.flip(_srm_psp(jnp.flip(y, 1), kernel, ts), 1).astype(y.dtype)
 
 
 # --------------------------------------------------------------------------
@@ -398,49 +397,52 @@ def _spike_pdf(v_pre, neuron: LoihiNeuron, dtype):
     return (scale / tau * jnp.exp(-jnp.abs(v - theta) / tau)).astype(dtype)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-def _spike_loihi(x, neuron):
-    return _run(x, neuron)[0].astype(x.dtype)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _spike_loihi(x, neuron, ts):
+    return _run(x, neuron, ts)[0].astype(x.dtype) * jnp.asarray(1.0 / ts, x.dtype)
 
 
-def _spike_loihi_fwd(x, neuron):
-    s, _, _, v_pre = _run(x, neuron)
-    return s.astype(x.dtype), v_pre
+def _spike_loihi_fwd(x, neuron, ts):
+    s, _, _, v_pre = _run(x, neuron, ts)
+    return s.astype(x.dtype) * jnp.asarray(1.0 / ts, x.dtype), v_pre
 
 
-def _spike_loihi_bwd(neuron, v_pre, g):
+def _spike_loihi_bwd(neuron, ts, v_pre, g):
     pdf = _spike_pdf(v_pre, neuron, g.dtype)
     kernel = loihi_psp_kernel(neuron, v_pre.shape[1])
-    return (_causal_corr(g * pdf, kernel, axis=1),)
+    return (_causal_corr(g * pdf, kernel, ts),)
 
 
 _spike_loihi.defvjp(_spike_loihi_fwd, _spike_loihi_bwd)
 
 
-def spike_loihi(weighted_spikes, neuron):
+def spike_loihi(weighted_spikes, neuron, Ts=1.0):
     """Loihi neuron spikes with a SLAYER surrogate gradient (``spikeLoihi``).
 
-    Forward: the integer dynamics of :mod:`spyxlike.loihi`, returning the
-    spikes (0/1) in the input's float dtype. Backward: SLAYER's Loihi
+    Forward: the integer dynamics of :mod:`spyxlike.loihi`, returning spikes
+    of height ``1/Ts`` in the input's float dtype. Backward: SLAYER's Loihi
     surrogate,
-    ``dL/dw_t = sum_k K[k] rho_{t+k} dL/ds_{t+k}`` with
+    ``dL/dw_t = Ts * sum_k K[k] rho_{t+k} dL/ds_{t+k}`` with
     ``rho = scaleRho / max(K) / (tauRho theta) * exp(-|v' - theta| / (tauRho theta))``
     (see the module docstring). Works under ``jit``, ``vmap`` and ``grad``.
 
     Args:
       weighted_spikes: ``(batch, T, *features)`` weighted synaptic input
-        (not PSP-filtered); real values are truncated towards zero in the
-        forward pass. Integer inputs give float32 spikes and no gradient.
+        (not PSP-filtered); real values are multiplied by ``Ts`` and
+        truncated towards zero in the forward pass. Integer inputs give
+        float32 0/1 spikes and no gradient.
       neuron: a :class:`LoihiNeuron` or SLAYER's ``neuron`` mapping.
+      Ts: sampling time (``> 0``, default 1).
 
     Returns:
       spikes of the input's shape.
     """
     x = _check_input("spike_loihi", weighted_spikes)
     neuron = LoihiNeuron.from_params(neuron)
+    ts = _check_real("Ts", Ts, lo=0.0, lo_open=True)
     if not jnp.issubdtype(x.dtype, jnp.floating):
-        return _run(x, neuron)[0].astype(_out_dtype(x))
-    return _spike_loihi(x, neuron)
+        return _run(x, neuron, ts)[0].astype(_out_dtype(x))
+    return _spike_loihi(x, neuron, ts)
 
 
 # --------------------------------------------------------------------------

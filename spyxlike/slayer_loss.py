@@ -2,23 +2,24 @@
 
 Follows SLAYER's ``spikeLoss`` (``numSpikes``, ``spikeTime``) and
 ``spikeClassifier.getClass`` with spyxlike's layout: spike trains are
-``(batch, T, *features)`` (batch first, time second) holding 0/1 spikes.
-SLAYER's tensors are ``(N, C, H, W, T)`` and hold ``1/Ts`` per spike, so it
-multiplies spike sums by ``Ts`` to count spikes; spyxlike's sums already are
-counts. The losses are plain JAX functions (``jit``, ``vmap``, ``grad``);
-their configuration (regions, counts, ``Ts``, the PSP) is static Python.
+``(batch, T, *features)`` (batch first, time second; SLAYER's tensors are
+``(N, C, H, W, T)``). Spikes have SLAYER's height ``1/Ts``, as
+:func:`spyxlike.srm.spike` and :func:`spyxlike.loihi.spike_loihi` emit them,
+so ``Ts * sum(spikes)`` counts spikes (0/1 spikes at ``Ts = 1``). The losses
+are plain JAX functions (``jit``, ``vmap``, ``grad``); their configuration
+(regions, counts, ``Ts``, the PSP) is static Python.
 
 The PSP ``eps`` used by both losses is a causal filter along time (axis 1).
-Pass it as ``psp``: either a callable ``spikes -> filtered`` that keeps the
-shape (for example ``lambda s: spyxlike.srm.psp(s, kernel)``), or a 1-D
-kernel array ``K``, applied as ``(eps * x)[t] = sum_{k<=t} K[k] x[t-k]`` by
-an FFT along time (``O(T log T)``). :class:`SpikeLoss` builds it from a
-network description (:func:`spike_loss`).
+Pass it as ``psp``: either a 1-D kernel ``K``, applied with
+:func:`spyxlike.srm.psp` as ``(eps * x)[t] = Ts * sum_{k<=t} K[k] x[t-k]``
+(SLAYER's ``psp``), or a callable ``spikes -> filtered`` that keeps the
+shape, used as it is (it must include any ``Ts`` factor itself).
+:class:`SpikeLoss` builds it from a network description
+(:func:`spike_loss`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import jax
@@ -26,13 +27,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .axn import _check_real
-from .loihi import _causal_conv, loihi_psp_kernel
+from .loihi import loihi_psp_kernel
+from .srm import psp as _srm_psp
+from .srm import srm_kernel
 
 __all__ = [
     "num_spikes",
     "spike_time",
     "get_class",
-    "srm_alpha_kernel",
     "SpikeLoss",
     "spike_loss",
 ]
@@ -49,7 +51,7 @@ def _check_spikes(fname, spikes, name="spike_out"):
     return x
 
 
-def _psp_fn(fname, psp):
+def _psp_fn(fname, psp, ts):
     if callable(psp):
         return psp
     if psp is None:
@@ -62,7 +64,7 @@ def _psp_fn(fname, psp):
                          f"numeric kernel; got {type(psp).__name__} of shape "
                          f"{kernel.shape}")
     kernel = kernel.astype(np.float32)
-    return lambda x: _causal_conv(x, kernel, axis=1)
+    return lambda x: _srm_psp(x, kernel, ts).astype(x.dtype)
 
 
 def _apply_psp(fname, psp, x):
@@ -127,8 +129,8 @@ def num_spikes(spike_out, desired_class, *, target_region, target_counts, Ts,
 
     With region steps ``[i0, i1) = [rint(start/Ts), rint(stop/Ts))``, target
     count ``n*`` = ``target_counts[True]`` for neurons of the desired class
-    and ``target_counts[False]`` for the others, and
-    ``n = sum_{t in [i0, i1)} spike_out[:, t]`` (held constant for the
+    and ``target_counts[False]`` for the others, and the spike count
+    ``n = Ts * sum_{t in [i0, i1)} spike_out[:, t]`` (held constant for the
     gradient), the error signal is
 
     .. math::
@@ -148,7 +150,7 @@ def num_spikes(spike_out, desired_class, *, target_region, target_counts, Ts,
     reaches the network. The sum runs over the batch, as in SLAYER.
 
     Args:
-      spike_out: ``(batch, T, *features)`` output spikes (0/1, float).
+      spike_out: ``(batch, T, *features)`` output spikes (height ``1/Ts``).
       desired_class: integer labels ``(batch,)`` when there is one feature
         axis, or a one-hot/boolean array ``(batch, *features)`` (also
         SLAYER's ``(batch, 1, *features)``).
@@ -175,11 +177,12 @@ def num_spikes(spike_out, desired_class, *, target_region, target_counts, Ts,
     n_false = _check_real("target_counts[False]", n_false)
     i0, i1 = _region_ids(fname, target_region, ts, s.shape[1])
     is_true = _desired_mask(fname, desired_class, s.shape)
-    eps = _psp_fn(fname, psp)
+    eps = _psp_fn(fname, psp, ts)
 
     region = np.zeros((1, s.shape[1]) + (1,) * (s.ndim - 2), bool)
     region[:, i0:i1] = True
-    actual = jax.lax.stop_gradient(jnp.sum(s[:, i0:i1], axis=1, keepdims=True))
+    actual = jax.lax.stop_gradient(
+        jnp.sum(s[:, i0:i1], axis=1, keepdims=True) * ts)
     desired = jnp.where(is_true, n_true, n_false).astype(s.dtype)
     count_err = (actual - desired) / (i1 - i0) * scale
     outside = s - jax.lax.stop_gradient(jnp.where(region, s, 0))
@@ -210,7 +213,7 @@ def spike_time(spike_out, spike_desired, *, psp, Ts=1.0):
         raise ValueError(f"{fname}: spike_desired must have the shape "
                          f"{s.shape} of spike_out; got {d.shape}")
     ts = _check_real("Ts", Ts, lo=0.0, lo_open=True)
-    error = _apply_psp(fname, _psp_fn(fname, psp), s - d.astype(s.dtype))
+    error = _apply_psp(fname, _psp_fn(fname, psp, ts), s - d.astype(s.dtype))
     return 0.5 * jnp.sum(error ** 2) * ts
 
 
@@ -233,35 +236,6 @@ def get_class(spike):
     return jnp.argmax(counts, axis=1).astype(jnp.int32)
 
 
-def srm_alpha_kernel(tau_sr, Ts, t_sample, epsilon=0.01):
-    """SLAYER's SRM-alpha PSP kernel (``_calculateAlphaKernel``).
-
-    ``K[k] = (t / tauSr) exp(1 - t / tauSr)`` at ``t = k Ts``, for
-    ``t < tSample``, stopping at the first ``t > tauSr`` where
-    ``|K| < epsilon``. The peak value is 1 at ``t = tauSr``.
-
-    Args:
-      tau_sr: ``tauSr > 0``.
-      Ts: sampling time ``> 0``.
-      t_sample: sample length ``> 0`` (same units as ``Ts``).
-      epsilon: cut-off (SLAYER's 0.01).
-
-    Returns:
-      float32 NumPy array.
-    """
-    tau = _check_real("tauSr", tau_sr, lo=0.0, lo_open=True)
-    ts = _check_real("Ts", Ts, lo=0.0, lo_open=True)
-    t_sample = _check_real("tSample", t_sample, lo=0.0, lo_open=True)
-    epsilon = _check_real("epsilon", epsilon, lo=0.0)
-    out = []
-    for t in np.arange(0, t_sample, ts):
-        val = t / tau * math.exp(1 - t / tau)
-        if abs(val) < epsilon and t > tau:
-            break
-        out.append(val)
-    return np.asarray(out, np.float32)
-
-
 class SpikeLoss:
     """SLAYER's ``spikeLoss`` object: the losses configured by a network
     description.
@@ -271,7 +245,8 @@ class SpikeLoss:
     builds the PSP from the ``neuron`` section unless ``psp`` is given:
     the Loihi PSP kernel (:func:`spyxlike.loihi.loihi_psp_kernel`) for
     ``type: LOIHI`` (SLAYER's ``slayerClass=snn.loihi``), the SRM-alpha
-    kernel (:func:`srm_alpha_kernel`) for ``type: SRMALPHA``.
+    kernel (:func:`spyxlike.srm.srm_kernel` with ``tauSr``) for
+    ``type: SRMALPHA``; both applied with :func:`spyxlike.srm.psp`.
 
     As in SLAYER, :meth:`num_spikes` requires ``training.error.type:
     NumSpikes`` and :meth:`spike_time` requires ``SpikeTime``.
@@ -300,14 +275,14 @@ class SpikeLoss:
         self.type = self.error.get("type")
         if psp is None:
             psp = self._default_psp(self.neuron, t_sample)
-        self.psp = _psp_fn("spike_loss", psp)
+        self.psp = _psp_fn("spike_loss", psp, self.Ts)
 
     def _default_psp(self, neuron, t_sample):
         kind = neuron.get("type") if isinstance(neuron, Mapping) else None
         if kind == "LOIHI":
             return loihi_psp_kernel(neuron, self.num_steps)
         if kind == "SRMALPHA":
-            return srm_alpha_kernel(neuron.get("tauSr"), self.Ts, t_sample)
+            return srm_kernel(neuron.get("tauSr"), 1.0, self.Ts, t_sample)
         raise ValueError(f"spike_loss: neuron.type must be SRMALPHA or LOIHI "
                          f"to build the PSP (or pass psp=); got {kind!r}")
 

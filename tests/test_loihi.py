@@ -49,7 +49,7 @@ def test_integer_dynamics_match_slayer_kernel(neuron):
     x = rng.uniform(-3, 9, size=(3, 40, 4)).astype(np.float32)
     x[:, 0] = 0  # SLAYER ignores step 0; spyxlike integrates it
     s, v, u = (np.asarray(a) for a in loihi.spike_loihi_full(x, neuron))
-    assert s.dtype == v.dtype == u.dtype == np.int32
+    assert s.dtype == np.float32 and v.dtype == u.dtype == np.int32
     for b in range(3):
         for n in range(4):
             rs, rv, ru = slayer_loop(x[b, :, n], neuron.weight_scale,
@@ -160,7 +160,7 @@ def test_jit_vmap_and_training_signal():
     vm = jax.vmap(lambda a: loihi.spike_loihi(a[None], neuron)[0])(x)
     np.testing.assert_array_equal(vm, ref)
     full = jax.jit(lambda a: loihi.spike_loihi_full(a, neuron))(x)
-    np.testing.assert_array_equal(full[0], ref.astype(np.int32))
+    np.testing.assert_array_equal(full[0], ref)
     # gradients through quantised weights reach the weights
     spikes_in = (rng.rand(2, 30, 6) < 0.3).astype(np.float32)
     w = rng.normal(scale=3.0, size=(6, 5)).astype(np.float32)
@@ -220,3 +220,28 @@ def test_validation():
     assert LoihiNeuron.from_params({"vThMant": 3, "theta": 192}).theta == 192
     with pytest.raises(ValueError, match="weighted_spikes"):
         loihi.spike_loihi(np.zeros(5, np.float32), LoihiNeuron())
+
+
+def test_sampling_time_units():
+    """Like SLAYER: real inputs are scaled by Ts, spikes have height 1/Ts and
+    the surrogate gradient carries a factor Ts."""
+    neuron = LoihiNeuron(v_th_mant=2, v_decay=256)
+    rng = np.random.RandomState(5)
+    x = rng.uniform(-1, 8, size=(2, 20, 3)).astype(np.float32)
+    s1, v1, u1 = loihi.spike_loihi_full(x * 2, neuron)
+    s2, v2, u2 = loihi.spike_loihi_full(x * 4, neuron, Ts=0.5)
+    np.testing.assert_array_equal(u1, u2)
+    np.testing.assert_array_equal(v1, v2)
+    np.testing.assert_array_equal(np.asarray(s2) * 0.5, s1)
+    np.testing.assert_array_equal(loihi.spike_loihi(x * 4, neuron, Ts=0.5), s2)
+    g1 = jax.grad(lambda a: loihi.spike_loihi(a, neuron).sum())(x * 2)
+    g2 = jax.grad(lambda a: loihi.spike_loihi(a, neuron, Ts=0.5).sum())(x * 4)
+    # SLAYER's backward is Ts * corr(dL/dout * rho, K): same voltages, so Ts * g1
+    np.testing.assert_allclose(g2, 0.5 * g1, rtol=1e-5, atol=1e-9)
+    # integer inputs ignore Ts (SLAYER sets Ts = 1 for int32 inputs)
+    xi = np.trunc(x * 2).astype(np.int32)
+    si, _, ui = loihi.spike_loihi_full(xi, neuron, Ts=0.5)
+    np.testing.assert_array_equal(ui, u1)
+    np.testing.assert_array_equal(si, s1)
+    with pytest.raises(ValueError, match="Ts"):
+        loihi.spike_loihi(x, neuron, Ts=0.0)

@@ -8,24 +8,25 @@ import pytest
 
 from spyxlike import slayer_loss as sl
 from spyxlike.loihi import loihi_psp_kernel
+from spyxlike.srm import srm_kernel
 from spyxlike.netconfig import NetParams
 
 
-def conv_np(x, k):
-    """Causal convolution along axis 1 by explicit loops."""
+def conv_np(x, k, ts=1.0):
+    """SLAYER's psp: Ts times the causal convolution along axis 1, by loops."""
     y = np.zeros_like(x, dtype=np.float64)
     for t in range(x.shape[1]):
         for j in range(min(len(k), t + 1)):
-            y[:, t] += k[j] * x[:, t - j]
+            y[:, t] += ts * k[j] * x[:, t - j]
     return y
 
 
 def num_spikes_np(s, is_true, i0, i1, counts, ts, k, scale=1.0):
     region = np.zeros(s.shape[1], bool)
     region[i0:i1] = True
-    actual = s[:, i0:i1].sum(1, keepdims=True)
+    actual = s[:, i0:i1].sum(1, keepdims=True) * ts  # spikes of height 1/Ts
     desired = np.where(is_true[:, None], counts[0], counts[1])
-    err = conv_np(s * ~region[None, :, None], k)
+    err = conv_np(s * ~region[None, :, None], k, ts)
     err[:, region] += ((actual - desired) / (i1 - i0) * scale)
     return 0.5 * np.sum(err ** 2) * ts
 
@@ -51,7 +52,7 @@ def test_num_spikes_hand_example():
 @pytest.mark.parametrize("ts", [1.0, 0.5])
 def test_num_spikes_matches_direct_computation(ts):
     rng = np.random.RandomState(1)
-    s = (rng.rand(3, 20, 4) < 0.3).astype(np.float32)
+    s = (rng.rand(3, 20, 4) < 0.3).astype(np.float32) / ts
     labels = np.array([0, 3, 1])
     k = np.array([0.0, 0.6, 1.0, 0.7, 0.3], np.float32)
     got = sl.num_spikes(s, labels, target_region={"start": 2.5, "stop": 7.5},
@@ -97,12 +98,12 @@ def test_spike_time_direct_and_gradient():
     rng = np.random.RandomState(3)
     out = (rng.rand(2, 12, 5) < 0.3).astype(np.float32)
     des = (rng.rand(2, 12, 5) < 0.3).astype(np.float32)
-    k = sl.srm_alpha_kernel(3.0, 1.0, 12)
+    k = srm_kernel(3.0, 1.0, 1.0, 12)
     got = sl.spike_time(out, des, psp=k, Ts=0.5)
-    want = 0.5 * np.sum(conv_np(out - des, k) ** 2) * 0.5
+    want = 0.5 * np.sum(conv_np(out - des, k, 0.5) ** 2) * 0.5
     np.testing.assert_allclose(got, want, rtol=1e-5)
-    # a callable psp gives the same
-    psp = lambda x: jnp.asarray(conv_np(np.asarray(x), k), x.dtype)  # noqa: E731
+    # a callable psp (which carries its own Ts factor) gives the same
+    psp = lambda x: jnp.asarray(conv_np(np.asarray(x), k, 0.5), x.dtype)  # noqa: E731
     np.testing.assert_allclose(sl.spike_time(out, des, psp=psp, Ts=0.5), got,
                                rtol=1e-5)
     g = jax.grad(sl.spike_time)(out, des, psp=k, Ts=0.5)
@@ -110,14 +111,6 @@ def test_spike_time_direct_and_gradient():
     # vmap over the batch: sum of per-sample losses
     per = jax.vmap(lambda a, b: sl.spike_time(a[None], b[None], psp=k, Ts=0.5))(out, des)
     np.testing.assert_allclose(per.sum(), got, rtol=1e-5)
-
-
-def test_srm_alpha_kernel_closed_form():
-    k = sl.srm_alpha_kernel(10.0, 1.0, 300)
-    t = np.arange(len(k))
-    np.testing.assert_allclose(k, t / 10 * np.exp(1 - t / 10), rtol=1e-6)
-    assert k.max() == pytest.approx(1.0)
-    assert abs(k[-1]) >= 0.01 and abs((len(k)) / 10 * np.exp(1 - len(k) / 10)) < 0.01
 
 
 def test_get_class():
@@ -152,7 +145,7 @@ def test_spike_loss_wrapper():
     s = (rng.rand(2, 30, 3) < 0.3).astype(np.float32)
     labels = np.array([1, 2])
     loss = sl.spike_loss(_params())
-    k = sl.srm_alpha_kernel(2.0, 1.0, 30)
+    k = srm_kernel(2.0, 1.0, 1.0, 30)
     want = sl.num_spikes(s, labels, target_region=(5, 25), target_counts=(8, 2),
                          Ts=1.0, psp=k)
     np.testing.assert_allclose(loss.num_spikes(s, labels), want, rtol=1e-6)
@@ -192,3 +185,45 @@ def test_validation():
         sl.spike_time(s.astype(np.int32), s, psp=[1.0])
     with pytest.raises(ValueError, match="get_class: spike"):
         sl.get_class(np.zeros((3, 4)))
+
+
+def test_loihi_network_learns_with_num_spikes_and_nadam():
+    """The docs/slayer.md example: one Loihi layer, step-2 weights, numSpikes
+    and optax.nadam separate two input patterns."""
+    import optax
+
+    from spyxlike import loihi
+
+    params = NetParams({
+        "simulation": {"Ts": 1.0, "tSample": 50},
+        "neuron": {"type": "LOIHI", "vThMant": 10, "vDecay": 128, "iDecay": 1024,
+                   "refDelay": 1, "wgtExp": 0, "tauRho": 1, "scaleRho": 1},
+        "training": {"error": {"type": "NumSpikes",
+                               "tgtSpikeRegion": {"start": 0, "stop": 50},
+                               "tgtSpikeCount": {True: 10, False: 2}}},
+    })
+    error = sl.spike_loss(params)
+    rng = np.random.RandomState(0)
+    x = (rng.rand(16, 50, 20) < 0.2).astype(np.float32)
+    y = rng.randint(0, 2, 16)
+    x[y == 1, :, :10] = 0
+
+    @jax.jit
+    def step(w, opt_state):
+        def loss_fn(w):
+            out = loihi.spike_loihi(x @ loihi.loihi_weights(w), params["neuron"])
+            return error.num_spikes(out, y), out
+        (loss, out), g = jax.value_and_grad(loss_fn, has_aux=True)(w)
+        updates, opt_state = opt.update(g, opt_state, w)
+        return optax.apply_updates(w, updates), opt_state, loss, out
+
+    w = jnp.asarray(rng.normal(0, 4, (20, 2)), jnp.float32)
+    opt = optax.nadam(0.1)
+    opt_state = opt.init(w)
+    losses, accs = [], []
+    for _ in range(20):
+        w, opt_state, loss, out = step(w, opt_state)
+        losses.append(float(loss))
+        accs.append(float(np.mean(np.asarray(sl.get_class(out)) == y)))
+    assert min(losses[-5:]) < 0.5 * losses[0]
+    assert accs[-1] >= 0.9
