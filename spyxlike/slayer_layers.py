@@ -38,6 +38,7 @@ import numpy as np
 
 from spyxlike.axn import _check_int, _check_real
 from spyxlike.delays import Delay, delay_shift
+from spyxlike.ops.spike_matmul import spike_matmul
 from spyxlike.srm import (as_neuron, as_simulation, psp, psp_bank, refractory_kernel,
                           spike, srm_kernel)
 
@@ -79,10 +80,18 @@ class Dense(hk.Module):
         is used; the input's features are flattened in channels-last order).
       out_features: int.
       weight_scale: SLAYER default 10.
+      spike_driven: compute the product with
+        :func:`spyxlike.ops.spike_matmul.spike_matmul` (same result; on CPU
+        only the weight rows of non-zero inputs are read and the weight
+        gradient is a sparse outer product: faster for sparse spike inputs).
+      impl: implementation of ``spike_matmul`` when ``spike_driven``.
     """
 
-    def __init__(self, in_features, out_features, weight_scale=10.0, name=None):
+    def __init__(self, in_features, out_features, weight_scale=10.0, spike_driven=False,
+                 impl: str = "auto", name=None):
         super().__init__(name=name)
+        self.spike_driven = bool(spike_driven)
+        self.impl = impl
         if isinstance(in_features, (tuple, list)):
             if not 1 <= len(in_features) <= 3:
                 raise ValueError(f"Dense: in_features must be an int or a tuple of up to three "
@@ -102,8 +111,10 @@ class Dense(hk.Module):
                              f"in_features is {self.in_features}")
         w = hk.get_parameter("w", (self.in_features, self.out_features), jnp.float32,
                              init=_torch_uniform(self.in_features, self.weight_scale))
-        flat = x.reshape(x.shape[:2] + (n,)).astype(jnp.float32)
-        return flat @ w
+        flat = x.reshape(x.shape[:2] + (n,))
+        if self.spike_driven:
+            return spike_matmul(flat, w, impl=self.impl)
+        return flat.astype(jnp.float32) @ w
 
 
 class Conv(hk.Module):
@@ -180,8 +191,10 @@ class Pool(hk.Module):
         x = jnp.pad(x.astype(jnp.float32),
                     ((0, 0), (0, 0), (0, H % kh), (0, W % kw), (0, 0)))
         (ph, pw), (sh, sw), (dh, dw) = self.padding, self.stride, self.dilation
+        # A Python 0.0 init (not a jnp scalar) keeps reduce_window a
+        # differentiable window sum under jit.
         y = jax.lax.reduce_window(
-            x, jnp.float32(0), jax.lax.add, (1, 1, kh, kw, 1), (1, 1, sh, sw, 1),
+            x, 0.0, jax.lax.add, (1, 1, kh, kw, 1), (1, 1, sh, sw, 1),
             ((0, 0), (0, 0), (ph, ph), (pw, pw), (0, 0)), window_dilation=(1, 1, dh, dw, 1))
         return y * jnp.float32(1.1 * self.theta)
 
@@ -304,9 +317,11 @@ class SpikeLayer:
 
     # -------------------------------------------------------- module factories
 
-    def dense(self, in_features, out_features, weight_scale=10.0, name=None) -> Dense:
+    def dense(self, in_features, out_features, weight_scale=10.0, spike_driven=False,
+              name=None) -> Dense:
         """A :class:`Dense` projection (SLAYER default ``weightScale=10``)."""
-        return Dense(in_features, out_features, weight_scale, name=name)
+        return Dense(in_features, out_features, weight_scale, spike_driven=spike_driven,
+                     impl=self.impl, name=name)
 
     def conv(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
              groups=1, weight_scale=100.0, name=None) -> Conv:
