@@ -146,7 +146,9 @@ class PoolSpec:
     Attributes:
       kernel_size: ``K``.
       in_shape: ``(H, W, C)`` of the input.
-      out_shape: ``(H // K, W // K, C)``.
+      out_shape: ``((H + H % K) // K, (W + W % K) // K, C)``: SLAYER pads
+        a map whose size is not a multiple of ``K`` with ``size % K`` zero
+        rows/columns before pooling.
       w_scale: the entry's ``wScale`` (``None`` if absent).
       options: other keys of the entry.
       dim: the original string.
@@ -295,7 +297,9 @@ def parse_layers(layers):
                                   in_shape=shape, out_shape=out, **common))
         else:
             k = _positive(field, dim, m_pool.group(1))
-            out = (h // k, w // k, c)
+            # SLAYER first extends an odd map by (size % k) zero rows/columns,
+            # so 17 pooled by 2 gives 9 (slayer_layers.Pool does the same).
+            out = ((h + h % k) // k, (w + w % k) // k, c)
             if out[0] < 1 or out[1] < 1:
                 raise ValueError(f"{field}: pooling {k} of {dim!r} is larger "
                                  f"than the {h}x{w} input map")

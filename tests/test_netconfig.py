@@ -60,9 +60,9 @@ def test_seed_example_parses(seed_file):
     assert layers[1].features == 16 and layers[1].kernel_size == 5
     assert layers[1].padding == ((2, 2), (2, 2)) and layers[1].same_padding
     assert [s.out_shape for s in layers] == [
-        (34, 34, 2), (34, 34, 16), (17, 17, 16), (17, 17, 64), (8, 8, 64),
-        (512,), (10,)]
-    assert layers[5].in_features == 8 * 8 * 64
+        (34, 34, 2), (34, 34, 16), (17, 17, 16), (17, 17, 64), (9, 9, 64),
+        (512,), (10,)]  # SLAYER's pool pads 17 -> 18 before pooling by 2
+    assert layers[5].in_features == 9 * 9 * 64
     # dictionary-like access and mutation as in SLAYER
     p["training"]["learning"] = {"etaW": 0.01}
     assert p["training"]["learning"]["etaW"] == 0.01
