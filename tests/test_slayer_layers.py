@@ -157,3 +157,16 @@ def test_layers_vmap_and_jit():
     p = model.init(jax.random.PRNGKey(1), x[0])
     vm = jax.vmap(lambda xi: model.apply(p, xi))(x)
     np.testing.assert_array_equal(vm[1], jax.jit(model.apply)(p, x[1]))
+
+
+def test_spike_driven_dense_equals_dense():
+    sl = _sl()
+    x = (jax.random.uniform(jax.random.PRNGKey(0), (2, 50, 12)) < 0.2).astype(jnp.float32)
+    dense = hk.without_apply_rng(hk.transform(lambda x: sl.dense(12, 5, name="fc")(x)))
+    sparse = hk.without_apply_rng(hk.transform(
+        lambda x: sl.dense(12, 5, spike_driven=True, name="fc")(x)))
+    p = dense.init(jax.random.PRNGKey(1), x)
+    np.testing.assert_allclose(sparse.apply(p, x), dense.apply(p, x), atol=1e-5)
+    ga = jax.grad(lambda p: jnp.sum(sl.psp(sparse.apply(p, x)) ** 2))(p)
+    gb = jax.grad(lambda p: jnp.sum(sl.psp(dense.apply(p, x)) ** 2))(p)
+    np.testing.assert_allclose(ga["fc"]["w"], gb["fc"]["w"], rtol=1e-4, atol=1e-3)
