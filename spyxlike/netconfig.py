@@ -300,7 +300,7 @@ def parse_layers(layers):
             # SLAYER first extends an odd map by (size % k) zero rows/columns,
             # so 17 pooled by 2 gives 9 (slayer_layers.Pool does the same).
             out = ((h + h % k) // k, (w + w % k) // k, c)
-            if out[0] < 1 or out[1] < 1:
+            if k > h or k > w:
                 raise ValueError(f"{field}: pooling {k} of {dim!r} is larger "
                                  f"than the {h}x{w} input map")
             specs.append(PoolSpec(kernel_size=k, in_shape=shape,
