@@ -271,9 +271,13 @@ def _toeplitz(kernel, T):
 
 
 def _psp_toeplitz(x, kernel):
-    T = x.shape[1]
+    # One 2-D (T, T) @ (T, batch * neurons) matmul on a time-major copy: about
+    # twice as fast on XLA's CPU backend as the batched einsum over (batch, T, N).
+    B, T = x.shape[:2]
     m = _toeplitz(kernel[:T], T)
-    return jnp.einsum("ts,bs...->bt...", m, x, precision=jax.lax.Precision.HIGHEST)
+    xt = jnp.moveaxis(x, 1, 0).reshape(T, -1)
+    y = jnp.matmul(m, xt, precision=jax.lax.Precision.HIGHEST)
+    return jnp.moveaxis(y.reshape((T, B) + x.shape[2:]), 0, 1)
 
 
 def _psp_fft(x, kernel):
