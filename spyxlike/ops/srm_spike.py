@@ -122,7 +122,8 @@ def srm_spike(membrane_potential, ref_kernel, *, theta, Ts=1.0, tau_rho=1.0, sca
         :func:`spyxlike.srm.refractory_kernel`.
       theta: threshold (> 0).
       Ts: sampling time; spikes have height ``1/Ts``.
-      tau_rho, scale_rho: SLAYER's surrogate-pdf shape (``tauRho``, ``scaleRho``).
+      tau_rho: SLAYER's surrogate-pdf width ``tauRho`` (relative to theta).
+      scale_rho: SLAYER's surrogate-pdf height ``scaleRho``.
       impl: ``"auto" | "reference" | "native"``.
 
     Returns:
