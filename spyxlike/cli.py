@@ -1,4 +1,11 @@
-"""Command line: ``spyxlike demo [--out DIR] [--epochs N] [--no-progress]``."""
+"""Command line.
+
+* ``spyxlike demo [--out DIR] [--epochs N] [--seed S] [--no-progress]``: the LIF
+  network on the bundled digits (:mod:`spyxlike.demo`);
+* ``spyxlike slayer-demo [--out DIR] [--epochs N] [--n-per-class N] [--seed S]
+  [--no-progress]``: the SLAYER-style SRM conv network on the event digits
+  (:mod:`spyxlike.slayer_demo`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,14 @@ def main(argv=None) -> int:
     demo.add_argument("--epochs", type=int, default=None, help="training epochs (default 40)")
     demo.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     demo.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    slayer = sub.add_parser("slayer-demo",
+                            help="train a SLAYER-style SRM conv network on N-MNIST-style event digits")
+    slayer.add_argument("--out", default=".", help="output folder (default: the working directory)")
+    slayer.add_argument("--epochs", type=int, default=None, help="training epochs (default 15)")
+    slayer.add_argument("--n-per-class", type=int, default=None,
+                        help="event digits per class, 20 %% held out (default 100)")
+    slayer.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    slayer.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -28,6 +43,24 @@ def main(argv=None) -> int:
         if args.seed is not None:
             config = dataclasses.replace(config, seed=args.seed)
         run(args.out, config, progress=not args.no_progress)
+    elif args.command == "slayer-demo":
+        from spyxlike.slayer_demo import SlayerDemoConfig
+        from spyxlike.slayer_demo import run as slayer_run
+
+        config = SlayerDemoConfig()
+        if args.epochs is not None:
+            if args.epochs < 1:
+                parser.error(f"--epochs must be >= 1, got {args.epochs}")
+            config = dataclasses.replace(config, epochs=args.epochs)
+        if args.n_per_class is not None:
+            if args.n_per_class < 2:
+                parser.error(f"--n-per-class must be >= 2, got {args.n_per_class}")
+            config = dataclasses.replace(config, n_per_class=args.n_per_class)
+        if args.seed is not None:
+            if args.seed < 0:
+                parser.error(f"--seed must be >= 0, got {args.seed}")
+            config = dataclasses.replace(config, seed=args.seed)
+        slayer_run(args.out, config, progress=not args.no_progress)
     return 0
 
 

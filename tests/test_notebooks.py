@@ -87,3 +87,28 @@ def test_sg_digits_runs_and_learns(tmp_path):
     # The reduced run really was reduced (the override cell took effect).
     assert "train (640, 64)" in text
     assert json.dumps(nb.metadata["kernelspec"]["name"]) == '"python3"'
+
+
+def test_slayer_nmnist_style_runs_and_learns(tmp_path):
+    nb = _load("slayer_nmnist_style.ipynb")
+    overrides = "N_PER_CLASS = 30\nEPOCHS = 4\n"
+    nb = _run(nb, overrides, tmp_path)  # raises CellExecutionError on any failing cell
+
+    match = re.search(r"TEST_ACCURACY = ([0-9.]+)", _stdout(nb.cells[-1]))
+    assert match, f"last cell printed no accuracy: {_stdout(nb.cells[-1])!r}"
+    accuracy = float(match.group(1))
+    print("reduced-size held-out accuracy:", accuracy)
+    # 240 training digits, 4 epochs: ~0.7; the full run ~0.95
+    assert accuracy > 0.3, f"held-out accuracy {accuracy} is not above chance (0.1) by enough"
+
+    # Event frames, input rasters, curves, confusion matrix, output and hidden rasters.
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                 for o in c.outputs)
+    assert images >= 6, f"expected at least 6 figures, got {images}"
+    text = "\n".join(_stdout(c) for c in nb.cells if c.cell_type == "code")
+    assert "train (240, 60, 34, 34, 2) uint8" in text       # the override cell took effect
+    assert text.count("Epoch ") >= 4                       # one LearningStats line per epoch
+    # SLAYER's files were written next to the notebook's working directory
+    for name in ("network.yaml", "loss.txt", "accuracy.txt", "learning_curves.png"):
+        assert (tmp_path / name).is_file(), name
+    assert (tmp_path / "event_digits" / "train.txt").is_file()
