@@ -28,6 +28,8 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_spike_matmul"] = Capsule(SpyxlikeSpikeMatmul);
     cpu["spyxlike_spike_matmul_grad_w"] = Capsule(SpyxlikeSpikeMatmulGradW);
     cpu["spyxlike_srm_spike_fwd"] = Capsule(SpyxlikeSrmSpikeFwd);
+    cpu["spyxlike_evsim_fc"] = Capsule(SpyxlikeEvsimFc);
+    cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }

@@ -1,0 +1,206 @@
+// Exact event-driven simulation of one fully connected layer of EvSpikeSim's
+// default neuron, for one sample, on raw pointers (no JAX, no Python).
+//
+// Neuron model (EvSpikeSim's default kernel, membrane time constant
+// tau = 2 tau_s, no normalisation factor):
+//
+//   V(t) = sum_i w_i (exp(-(t - t_i)/tau) - exp(-(t - t_i)/tau_s))
+//          - theta * sum_k exp(-(t - t_k)/tau)           (own earlier spikes t_k)
+//
+// Relative to a reference time t0, with x = exp(-(t - t0)/tau):
+//
+//   V(t) = b x - a x^2,
+//   a = sum_i w_i exp(-(t0 - t_i)/tau_s),
+//   b = sum_i w_i exp(-(t0 - t_i)/tau) - theta sum_k exp(-(t0 - t_k)/tau).
+//
+// Moving t0 to a later event multiplies b by d = exp(-dt/tau) and a by d^2
+// (one shared factor per event for every neuron); an input spike adds w to
+// both a and b (V is continuous at inputs). V = theta is a quadratic in x;
+// the earliest crossing after t0 is the larger root
+//   x* = (b + sqrt(b^2 - 4 a theta)) / (2 a),   t* = t0 + tau log(1/x*),
+// written, as EvSpikeSim does, as t* - t0 = tau log(2a / (b + sqrt(D))).
+// A spike at t* is valid when t_last < t* < t_next (strict, as EvSpikeSim),
+// where t_last is t0 or the neuron's previous spike in this interval and
+// t_next the next input event. The reset subtracts theta exp(-(t - t*)/tau),
+// i.e. b -= theta / x* relative to t0. Several spikes may fall between two
+// inputs; at most `buffer_size` are stored per neuron and a further one sets
+// the neuron's overflow flag (the neuron then stops firing for this sample).
+//
+// All state is double; weights and times are float32 as in EvSpikeSim.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace spyxlike {
+namespace evsim {
+
+// Validation outcome of one sample's input events (checked before any
+// simulation, so the engine never indexes out of bounds).
+enum class InputStatus : int {
+  kOk = 0,
+  kCountOutOfRange = 1,  // count < 0 or count > capacity
+  kIndexOutOfRange = 2,  // index < 0 or index >= n_inputs
+  kNonFiniteTime = 3,    // NaN or inf among the first `count` times
+  kNegativeTime = 4,
+  kUnsorted = 5,  // times not non-decreasing
+};
+
+struct FcLayerParams {
+  int64_t n_inputs;
+  int64_t n_neurons;
+  int64_t buffer_size;
+  double tau_s;
+  double threshold;
+};
+
+// Checks the first `count` events of a sample. On failure *bad is the first
+// offending event position (or the count itself for kCountOutOfRange).
+inline InputStatus CheckEvents(const int32_t* indices, const float* times, int64_t count,
+                               int64_t capacity, int64_t n_inputs, int64_t* bad) {
+  if (count < 0 || count > capacity) {
+    *bad = count;
+    return InputStatus::kCountOutOfRange;
+  }
+  float prev = 0.0f;
+  for (int64_t e = 0; e < count; ++e) {
+    const int32_t i = indices[e];
+    const float t = times[e];
+    *bad = e;
+    if (i < 0 || static_cast<int64_t>(i) >= n_inputs) return InputStatus::kIndexOutOfRange;
+    if (!std::isfinite(t)) return InputStatus::kNonFiniteTime;
+    if (t < 0.0f) return InputStatus::kNegativeTime;
+    if (t < prev) return InputStatus::kUnsorted;
+    prev = t;
+  }
+  return InputStatus::kOk;
+}
+
+// Per-thread scratch for FcLayerSample: 2 doubles and 2 bytes per neuron.
+struct FcScratch {
+  double* a;
+  double* b;
+  uint8_t* candidate;
+  uint8_t* stopped;
+};
+
+// Simulates one sample whose events passed CheckEvents. Writes
+// out_times (N, K) ascending and +inf padded, out_counts (N) and
+// overflow (N). w is (n_inputs, N) row-major: the row of an input is
+// contiguous over neurons, so the per-event update is a unit-stride loop.
+inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
+                          const float* w, const FcLayerParams& p, FcScratch s,
+                          float* out_times, int32_t* out_counts, bool* overflow) {
+  const int64_t N = p.n_neurons;
+  const int64_t K = p.buffer_size;
+  const double tau = 2.0 * p.tau_s;
+  const double inv_tau = 1.0 / tau;
+  const double theta = p.threshold;
+  const double inf = std::numeric_limits<double>::infinity();
+  double* __restrict__ a = s.a;
+  double* __restrict__ b = s.b;
+  uint8_t* __restrict__ cand = s.candidate;
+  for (int64_t n = 0; n < N; ++n) {
+    a[n] = 0.0;
+    b[n] = 0.0;
+    out_counts[n] = 0;
+    overflow[n] = false;
+    s.stopped[n] = 0;
+  }
+  for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+
+  // Conservative pre-test slack: a neuron is solved exactly whenever the
+  // cheap test passes within this relative margin, so the decisions are the
+  // exact formula's, never the pre-test's.
+  constexpr double kSlack = 1e-9;
+  double t_prev = count > 0 ? static_cast<double>(times[0]) : 0.0;
+  for (int64_t e = 0; e < count; ++e) {
+    const double t0 = times[e];
+    const double t_next = e + 1 < count ? static_cast<double>(times[e + 1]) : inf;
+    const double d = std::exp(-(t0 - t_prev) * inv_tau);
+    const double d2 = d * d;
+    // x at the next event (0 when there is none): the crossing must lie in
+    // (x_next, 1). The maximum of b x - a x^2 over that interval reaches
+    // theta iff (peak b/2a inside and b^2 >= 4 a theta) or V(x_next) >= theta.
+    const double x_next = std::isfinite(t_next) ? std::exp(-(t_next - t0) * inv_tau) : 0.0;
+    const double four_theta = 4.0 * theta;
+    const double theta_lo = theta * (1.0 - kSlack);
+    const float* __restrict__ row = w + static_cast<int64_t>(indices[e]) * N;
+    uint8_t any = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const double wn = row[n];
+      const double an = a[n] * d2 + wn;
+      const double bn = b[n] * d + wn;
+      a[n] = an;
+      b[n] = bn;
+      const bool peak_reaches = bn * bn * (1.0 + kSlack) >= four_theta * an;
+      const bool peak_after_next = 2.0 * an * x_next <= bn * (1.0 + kSlack);
+      const bool next_above = (bn - an * x_next) * x_next >= theta_lo;
+      const uint8_t c = (an > 0.0) & (bn > 0.0) & ((peak_reaches & peak_after_next) | next_above);
+      cand[n] = c;
+      any |= c;
+    }
+    t_prev = t0;
+    if (!any) continue;
+    for (int64_t n = 0; n < N; ++n) {
+      if (!cand[n] || s.stopped[n]) continue;
+      const double an = a[n];
+      double bn = b[n];
+      double last = 0.0;  // time of the previous spike relative to t0
+      for (;;) {
+        const double disc = bn * bn - four_theta * an;
+        if (!(an > 0.0) || !(disc >= 0.0)) break;
+        const double r = 2.0 * an / (bn + std::sqrt(disc));  // = 1 / x*
+        if (!(r > 0.0)) break;
+        const double rel = tau * std::log(r);
+        if (!(rel > last) || !(t0 + rel < t_next)) break;
+        const int32_t c = out_counts[n];
+        if (c >= K) {
+          overflow[n] = true;
+          s.stopped[n] = 1;
+          break;
+        }
+        out_times[n * K + c] = static_cast<float>(t0 + rel);
+        out_counts[n] = c + 1;
+        bn -= theta * r;
+        last = rel;
+      }
+      b[n] = bn;
+    }
+  }
+}
+
+// Gathers a layer's output (N, K) spike buffers into one event list sorted by
+// (time, neuron index): writes up to `capacity` events and returns the total
+// number of valid spikes (which may exceed capacity: the caller reports it).
+// `order` must hold N * K entries of scratch.
+inline int64_t GatherEvents(const float* out_times, const int32_t* out_counts, int64_t N,
+                            int64_t K, int64_t capacity, int32_t* indices, float* times,
+                            int64_t* order) {
+  int64_t total = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t c = out_counts[n];
+    c = c < 0 ? 0 : (c > K ? K : c);
+    for (int64_t j = 0; j < c; ++j) order[total++] = n * K + j;
+  }
+  std::sort(order, order + total, [out_times](int64_t x, int64_t y) {
+    const float tx = out_times[x], ty = out_times[y];
+    return tx < ty || (tx == ty && x < y);
+  });
+  const int64_t kept = total < capacity ? total : capacity;
+  for (int64_t e = 0; e < kept; ++e) {
+    indices[e] = static_cast<int32_t>(order[e] / K);
+    times[e] = out_times[order[e]];
+  }
+  for (int64_t e = kept; e < capacity; ++e) {
+    indices[e] = 0;
+    times[e] = std::numeric_limits<float>::infinity();
+  }
+  return total;
+}
+
+}  // namespace evsim
+}  // namespace spyxlike

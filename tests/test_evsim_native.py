@@ -1,0 +1,231 @@
+"""Native exact event-driven FC engine (spyxlike.ops.evsim_native) against
+closed forms, EvSpikeSim's own test values and a float64 NumPy oracle."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from spyxlike.ops import native
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="native extension not built")
+
+from spyxlike.ops.evsim_native import fc_layer_native, layer_output_to_events_native  # noqa: E402
+
+
+def oracle(idx, times, count, w, tau_s, theta, k):
+    """Float64 event loop, neuron by neuron, in EvSpikeSim's formulation."""
+    tau = 2.0 * tau_s
+    b_, n = idx.shape[0], w.shape[1]
+    out = np.full((b_, n, k), np.inf)
+    cnt = np.zeros((b_, n), np.int32)
+    ovf = np.zeros((b_, n), bool)
+    for s in range(b_):
+        ev = [(float(times[s, e]), int(idx[s, e])) for e in range(count[s])]
+        for j in range(n):
+            a = b = 0.0
+            t_prev = 0.0
+            for e, (t0, i) in enumerate(ev):
+                d = math.exp(-(t0 - t_prev) / tau)
+                a, b = a * d * d + w[i, j], b * d + w[i, j]
+                t_prev = t0
+                t_next = ev[e + 1][0] if e + 1 < len(ev) else math.inf
+                last = 0.0
+                while not ovf[s, j]:
+                    disc = b * b - 4 * a * theta
+                    if a <= 0 or disc < 0:
+                        break
+                    r = 2 * a / (b + math.sqrt(disc))
+                    if r <= 0:
+                        break
+                    rel = tau * math.log(r)
+                    if not (rel > last and t0 + rel < t_next):
+                        break
+                    if cnt[s, j] == k:
+                        ovf[s, j] = True
+                        break
+                    out[s, j, cnt[s, j]] = t0 + rel
+                    cnt[s, j] += 1
+                    b -= theta * r
+                    last = rel
+    return out, cnt, ovf
+
+
+def run(idx, times, w, tau_s, theta, k, count=None):
+    idx = np.asarray(idx, np.int32)
+    times = np.asarray(times, np.float32)
+    if idx.ndim == 1:
+        idx, times = idx[None], times[None]
+    if count is None:
+        count = np.isfinite(times).sum(1).astype(np.int32)
+    ot, oc, of = fc_layer_native(idx, times, count, np.asarray(w, np.float32), tau_s=tau_s,
+                                 threshold=theta, buffer_size=k)
+    return np.asarray(ot), np.asarray(oc), np.asarray(of)
+
+
+def test_one_input_closed_form():
+    # V = w (x - x^2), x = exp(-(t - t_i)/tau): first crossing x = (1 + sqrt(1 - 4 theta / w)) / 2.
+    tau_s, theta, w, t_i = 0.01, 1.0, 5.0, 0.003
+    ot, oc, of = run([0], [t_i], [[w]], tau_s, theta, 4)
+    x = (1 + math.sqrt(1 - 4 * theta / w)) / 2
+    expect = t_i - 2 * tau_s * math.log(x)
+    assert oc[0, 0] == 1 and not of[0, 0]
+    np.testing.assert_allclose(ot[0, 0, 0], expect, rtol=1e-6)
+    assert np.isinf(ot[0, 0, 1:]).all()
+
+
+def test_two_inputs_closed_form():
+    # Two inputs at t1 < t2 (no spike in between): after t2, V = b x - a x^2 relative to t2.
+    tau_s, theta = 0.01, 1.0
+    tau = 2 * tau_s
+    t1, t2, w1, w2 = 0.001, 0.004, 2.0, 3.0
+    ot, oc, _ = run([0, 1], [t1, t2], [[w1], [w2]], tau_s, theta, 4)
+    d = math.exp(-(t2 - t1) / tau)
+    a, b = w1 * d * d + w2, w1 * d + w2
+    x = (b + math.sqrt(b * b - 4 * a * theta)) / (2 * a)
+    assert oc[0, 0] == 1
+    np.testing.assert_allclose(ot[0, 0, 0], t2 - tau * math.log(x), rtol=1e-6)
+
+
+def test_threshold_exactly_reached_and_never_reached():
+    # Peak of w (x - x^2) is w/4 at x = 1/2: w = 4 theta touches the threshold at t_i + tau ln 2.
+    tau_s, theta = 0.01, 1.0
+    ot, oc, _ = run([0], [0.5], [[4.0, 3.999, -4.0]], tau_s, theta, 2)
+    assert oc[0].tolist() == [1, 0, 0]
+    np.testing.assert_allclose(ot[0, 0, 0], 0.5 + 2 * tau_s * math.log(2), rtol=1e-6)
+
+
+def test_several_spikes_with_resets_and_evspikesim_values():
+    # EvSpikeSim's FCLayer inference test (tau_s = 20 ms, threshold 0.1); its weights are
+    # (n_neurons, n_inputs), ours the transpose.
+    w = np.array([[1.0, 0.2], [-0.1, 0.8], [0.5, 0.4]], np.float32).T
+    ot, oc, of = run([0, 1, 1], [1.0, 1.2, 1.5], w, 0.020, 0.1, 8)
+    assert oc[0].tolist() == [3, 4, 3] and not of.any()
+    expect = {0: [1.0047829, 1.0112512, 1.0215546], 1: [1.2063813, 1.2163547, 1.506313, 1.5162327],
+              2: [1.0129402, 1.2233235, 1.5267321]}
+    for n, ts in expect.items():
+        np.testing.assert_allclose(ot[0, n, : len(ts)], ts, rtol=2e-7)
+    # resets: a single strong input gives a burst with ascending times
+    ot, oc, _ = run([0], [0.0], [[40.0]], 0.01, 1.0, 64)
+    assert oc[0, 0] > 5 and np.all(np.diff(ot[0, 0, : oc[0, 0]]) > 0)
+    ref = oracle(np.array([[0]]), np.array([[0.0]]), np.array([1]), np.array([[40.0]]), 0.01, 1.0, 64)
+    assert oc[0, 0] == ref[1][0, 0]
+    np.testing.assert_allclose(ot[0, 0, : oc[0, 0]], ref[0][0, 0, : oc[0, 0]], rtol=1e-6)
+
+
+def test_overflow_flagged_not_dropped():
+    ot, oc, of = run([0], [0.0], [[40.0, 5.0]], 0.01, 1.0, 3)
+    assert of[0].tolist() == [True, False]
+    assert oc[0].tolist() == [3, 1]
+    full = run([0], [0.0], [[40.0, 5.0]], 0.01, 1.0, 64)
+    np.testing.assert_array_equal(ot[0, 0], full[0][0, 0, :3])
+
+
+def test_padding_ignored():
+    w = np.random.default_rng(0).uniform(-1, 3, (4, 5)).astype(np.float32)
+    a = run([[1, 2, 3]], [[0.001, 0.002, 0.004]], w, 0.005, 1.0, 8, count=np.array([3]))
+    b = run([[1, 2, 3, 3, 0]], [[0.001, 0.002, 0.004, 0.0, -5.0]], w, 0.005, 1.0, 8, count=np.array([3]))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def random_batch(rng, batch, n_in, n_out, e_max, scale=2.0):
+    counts = rng.integers(0, e_max + 1, batch).astype(np.int32)
+    idx = np.zeros((batch, e_max), np.int32)
+    times = np.full((batch, e_max), np.inf, np.float32)
+    for s in range(batch):
+        idx[s, : counts[s]] = rng.integers(0, n_in, counts[s])
+        times[s, : counts[s]] = np.sort(rng.uniform(0, 0.05, counts[s])).astype(np.float32)
+    w = rng.uniform(-scale / 2, scale, (n_in, n_out)).astype(np.float32)
+    return idx, times, counts, w
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_equals_numpy_oracle_on_random_networks(seed):
+    rng = np.random.default_rng(seed)
+    idx, times, counts, w = random_batch(rng, 6, 20, 16, 40)
+    ot, oc, of = run(idx, times, w, 0.005, 1.5, 16, count=counts)
+    rt, rc, rf = oracle(idx, times, counts, w.astype(np.float64), 0.005, 1.5, 16)
+    np.testing.assert_array_equal(oc, rc)
+    np.testing.assert_array_equal(of, rf)
+    np.testing.assert_allclose(ot, rt.astype(np.float32), rtol=1e-6)
+    assert oc.sum() > 20  # the test exercises spiking
+
+
+def test_jit_vmap_and_event_conversion():
+    rng = np.random.default_rng(3)
+    idx, times, counts, w = random_batch(rng, 4, 10, 6, 20)
+    f = jax.jit(lambda i, t, c, w: fc_layer_native(i, t, c, w, tau_s=0.005, threshold=1.0, buffer_size=8))
+    eager = fc_layer_native(idx, times, counts, w, tau_s=0.005, threshold=1.0, buffer_size=8)
+    for x, y in zip(f(idx, times, counts, w), eager):
+        np.testing.assert_array_equal(x, y)
+    # vmap over an outer axis with shared weights, and with per-row weights
+    stacked = [np.stack([a, a[::-1]]) for a in (idx, times, counts)]
+    v = jax.vmap(f, in_axes=(0, 0, 0, None))(*stacked, w)
+    np.testing.assert_array_equal(v[1][0], eager[1])
+    rev = fc_layer_native(idx[::-1], times[::-1], counts[::-1], w, tau_s=0.005, threshold=1.0, buffer_size=8)
+    np.testing.assert_array_equal(v[0][1], rev[0])
+    ws = np.stack([w, 2 * w])
+    v2 = jax.vmap(f, in_axes=(None, None, None, 0))(idx, times, counts, ws)
+    dbl = fc_layer_native(idx, times, counts, 2 * w, tau_s=0.005, threshold=1.0, buffer_size=8)
+    np.testing.assert_array_equal(v2[1][1], dbl[1])
+    # event conversion: sorted, indices of the right neurons, counts summed
+    ei, et, ec = layer_output_to_events_native(eager[0], eager[1])
+    ei, et, ec = map(np.asarray, (ei, et, ec))
+    np.testing.assert_array_equal(ec, np.asarray(eager[1]).sum(1))
+    for s in range(4):
+        n = ec[s]
+        assert np.all(np.diff(et[s, :n]) >= 0) and np.isinf(et[s, n:]).all()
+        got = sorted(zip(ei[s, :n].tolist(), et[s, :n].tolist()))
+        ot, oc = np.asarray(eager[0][s]), np.asarray(eager[1][s])
+        want = sorted((j, float(ot[j, q])) for j in range(ot.shape[0]) for q in range(oc[j]))
+        assert got == want
+
+
+def test_errors_name_the_argument():
+    w = np.ones((3, 2), np.float32)
+    kw = dict(tau_s=0.01, threshold=1.0, buffer_size=4)
+    one = np.array([2], np.int32)
+    with pytest.raises(ValueError, match="in_times.*sorted"):
+        fc_layer_native([[0, 1]], [[0.2, 0.1]], one, w, **kw)
+    with pytest.raises(ValueError, match="in_times.*>= 0"):
+        fc_layer_native([[0, 1]], [[-0.1, 0.1]], one, w, **kw)
+    with pytest.raises(ValueError, match="in_indices"):
+        fc_layer_native([[0, 3]], [[0.1, 0.2]], one, w, **kw)
+    with pytest.raises(ValueError, match="in_indices"):
+        fc_layer_native([[-1, 0]], [[0.1, 0.2]], one, w, **kw)
+    with pytest.raises(ValueError, match="in_count"):
+        fc_layer_native([[0, 1]], [[0.1, 0.2]], np.array([3], np.int32), w, **kw)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="tau_s"):
+            fc_layer_native([[0, 1]], [[0.1, 0.2]], one, w, tau_s=bad, threshold=1.0, buffer_size=4)
+    with pytest.raises(ValueError, match="threshold"):
+        fc_layer_native([[0, 1]], [[0.1, 0.2]], one, w, tau_s=0.01, threshold=0.0, buffer_size=4)
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="buffer_size"):
+            fc_layer_native([[0, 1]], [[0.1, 0.2]], one, w, tau_s=0.01, threshold=1.0, buffer_size=bad)
+    # under jit the kernel itself refuses, naming the argument, and never reads out of bounds
+    f = jax.jit(lambda i, t, c: fc_layer_native(i, t, c, w, **kw))
+    for i, t, c, what in (([[0, 1]], [[0.2, 0.1]], one, "in_times"),
+                          ([[0, 7]], [[0.1, 0.2]], one, "in_indices"),
+                          ([[0, 1]], [[0.1, 0.2]], np.array([9], np.int32), "in_count"),
+                          ([[0, 1]], [[-0.1, 0.2]], one, "in_times")):
+        with pytest.raises(Exception, match=what):
+            jax.block_until_ready(f(np.asarray(i, np.int32), np.asarray(t, np.float32), c))
+
+
+def test_equals_reference_engine_when_available():
+    ref = pytest.importorskip("spyxlike.ops.evsim")
+    if not hasattr(ref, "fc_layer_reference"):
+        pytest.skip("reference engine not available")
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        idx, times, counts, w = random_batch(rng, 5, 16, 12, 30)
+        kw = dict(tau_s=0.005, threshold=1.5, buffer_size=16)
+        nt, nc, nf = map(np.asarray, fc_layer_native(idx, times, counts, w, **kw))
+        rt, rc, rf = map(np.asarray, ref.fc_layer_reference(idx, times, counts, w, **kw))
+        np.testing.assert_array_equal(nc, rc)
+        np.testing.assert_array_equal(nf, rf)
+        np.testing.assert_allclose(nt, rt, rtol=2e-5)
