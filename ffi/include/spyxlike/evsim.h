@@ -123,8 +123,9 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
     const double d = std::exp(-(t0 - t_prev) * inv_tau);
     const double d2 = d * d;
     // x at the next event (0 when there is none): the crossing must lie in
-    // (x_next, 1). The maximum of b x - a x^2 over that interval reaches
-    // theta iff (peak b/2a inside and b^2 >= 4 a theta) or V(x_next) >= theta.
+    // (x_next, 1). As V(1) < theta, the maximum of b x - a x^2 over that
+    // interval reaches theta iff (the peak x = b/2a lies inside and
+    // b^2 >= 4 a theta) or V(x_next) >= theta.
     const double x_next = std::isfinite(t_next) ? std::exp(-(t_next - t0) * inv_tau) : 0.0;
     const double four_theta = 4.0 * theta;
     const double theta_lo = theta * (1.0 - kSlack);
@@ -138,14 +139,24 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
       b[n] = bn;
       const bool peak_reaches = bn * bn * (1.0 + kSlack) >= four_theta * an;
       const bool peak_after_next = 2.0 * an * x_next <= bn * (1.0 + kSlack);
+      const bool peak_ahead = bn <= 2.0 * an * (1.0 + kSlack);  // V still rising at t0
       const bool next_above = (bn - an * x_next) * x_next >= theta_lo;
-      const uint8_t c = (an > 0.0) & (bn > 0.0) & ((peak_reaches & peak_after_next) | next_above);
+      const uint8_t c =
+          (an > 0.0) & (bn > 0.0) & ((peak_reaches & peak_after_next & peak_ahead) | next_above);
       cand[n] = c;
       any |= c;
     }
     t_prev = t0;
     if (!any) continue;
     for (int64_t n = 0; n < N; ++n) {
+      if (n + 8 <= N) {  // skip 8 non-candidates at a time
+        uint64_t word;
+        std::memcpy(&word, cand + n, 8);
+        if (word == 0) {
+          n += 7;
+          continue;
+        }
+      }
       if (!cand[n] || s.stopped[n]) continue;
       const double an = a[n];
       double bn = b[n];
