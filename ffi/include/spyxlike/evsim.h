@@ -32,7 +32,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 
 namespace spyxlike {
@@ -79,11 +78,12 @@ inline InputStatus CheckEvents(const int32_t* indices, const float* times, int64
   return InputStatus::kOk;
 }
 
-// Per-thread scratch for FcLayerSample: 2 doubles and 2 bytes per neuron.
+// Per-thread scratch for FcLayerSample: 2 doubles, one int64 mask and one
+// byte per neuron.
 struct FcScratch {
   double* a;
   double* b;
-  uint8_t* candidate;
+  int64_t* candidate;
   uint8_t* stopped;
 };
 
@@ -102,7 +102,7 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
   const double inf = std::numeric_limits<double>::infinity();
   double* __restrict__ a = s.a;
   double* __restrict__ b = s.b;
-  uint8_t* __restrict__ cand = s.candidate;
+  int64_t* __restrict__ cand = s.candidate;
   for (int64_t n = 0; n < N; ++n) {
     a[n] = 0.0;
     b[n] = 0.0;
@@ -130,7 +130,7 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
     const double four_theta = 4.0 * theta;
     const double theta_lo = theta * (1.0 - kSlack);
     const float* __restrict__ row = w + static_cast<int64_t>(indices[e]) * N;
-    uint8_t any = 0;
+    int64_t any = 0;
     for (int64_t n = 0; n < N; ++n) {
       const double wn = row[n];
       const double an = a[n] * d2 + wn;
@@ -141,23 +141,17 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
       const bool peak_after_next = 2.0 * an * x_next <= bn * (1.0 + kSlack);
       const bool peak_ahead = bn <= 2.0 * an * (1.0 + kSlack);  // V still rising at t0
       const bool next_above = (bn - an * x_next) * x_next >= theta_lo;
-      const uint8_t c =
+      const bool c =
           (an > 0.0) & (bn > 0.0) & ((peak_reaches & peak_after_next & peak_ahead) | next_above);
-      cand[n] = c;
-      any |= c;
+      // A full-width integer mask keeps the loop in one vector width.
+      const int64_t m = c ? int64_t(-1) : int64_t(0);
+      cand[n] = m;
+      any |= m;
     }
     t_prev = t0;
     if (!any) continue;
     for (int64_t n = 0; n < N; ++n) {
-      if (n + 8 <= N) {  // skip 8 non-candidates at a time
-        uint64_t word;
-        std::memcpy(&word, cand + n, 8);
-        if (word == 0) {
-          n += 7;
-          continue;
-        }
-      }
-      if (!cand[n] || s.stopped[n]) continue;
+      if (cand[n] == 0 || s.stopped[n]) continue;
       const double an = a[n];
       double bn = b[n];
       double last = 0.0;  // time of the previous spike relative to t0
