@@ -231,13 +231,17 @@ def fc_layer_backward(in_indices, in_times, in_count, weights, out_times, out_co
     (``k >= out_counts``) are ignored; padded input events get zero gradient.
 
     Args:
-      in_indices, in_times, in_count, weights: the layer inputs, as in
+      in_indices: ``(batch, E)`` input neuron indices, as in
         :func:`fc_layer_reference`.
+      in_times: ``(batch, E)`` sorted input spike times.
+      in_count: ``(batch,)`` number of valid input events.
+      weights: ``(n_inputs, n_neurons)`` layer weights.
       out_times: ``(batch, n_neurons, buffer_size)`` output spike times of
         the forward pass.
       out_counts: ``(batch, n_neurons)`` number of kept spikes.
       g_times: cotangent of ``out_times``, same shape.
-      tau_s, threshold: the layer's constants.
+      tau_s: the layer's synaptic time constant.
+      threshold: the layer's firing threshold.
 
     Returns:
       ``g_weights`` of shape ``(n_inputs, n_neurons)`` (summed over the
