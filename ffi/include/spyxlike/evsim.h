@@ -130,6 +130,13 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
     const double four_theta = 4.0 * theta;
     const double theta_lo = theta * (1.0 - kSlack);
     const float* __restrict__ row = w + static_cast<int64_t>(indices[e]) * N;
+    // The tests below, with the constants folded: an exact spike needs the
+    // peak ahead (b < 2a, as the root x* >= b/2a must be < 1), b^2 >= 4 a theta,
+    // and either the peak before t_next (b >= 2a x_next) or V(x_next) >= theta.
+    const double c_ahead = 2.0 * (1.0 + kSlack);
+    const double c_reach = four_theta / (1.0 + kSlack);
+    const double c_next = 2.0 * x_next / (1.0 + kSlack);
+    const double theta_over_x = x_next > 0.0 ? theta_lo / x_next : inf;
     int64_t any = 0;
     for (int64_t n = 0; n < N; ++n) {
       const double wn = row[n];
@@ -137,13 +144,8 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
       const double bn = b[n] * d + wn;
       a[n] = an;
       b[n] = bn;
-      const bool peak_reaches = bn * bn * (1.0 + kSlack) >= four_theta * an;
-      const bool peak_after_next = 2.0 * an * x_next <= bn * (1.0 + kSlack);
-      const bool peak_ahead = bn <= 2.0 * an * (1.0 + kSlack);  // V still rising at t0
-      const bool next_above = (bn - an * x_next) * x_next >= theta_lo;
-      const bool c =
-          (an > 0.0) & (bn > 0.0) & ((peak_reaches & peak_after_next & peak_ahead) | next_above);
-      // A full-width integer mask keeps the loop in one vector width.
+      const bool c = (an > 0.0) & (bn <= an * c_ahead) &
+                     (((bn * bn >= an * c_reach) & (an * c_next <= bn)) | (bn - an * x_next >= theta_over_x));
       const int64_t m = c ? int64_t(-1) : int64_t(0);
       cand[n] = m;
       any |= m;
