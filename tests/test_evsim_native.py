@@ -229,3 +229,25 @@ def test_equals_reference_engine_when_available():
         np.testing.assert_array_equal(nc, rc)
         np.testing.assert_array_equal(nf, rf)
         np.testing.assert_allclose(nt, rt, rtol=2e-5)
+
+
+def test_gradient_equals_reference_gradient():
+    ref = pytest.importorskip("spyxlike.ops.evsim")
+    if not hasattr(ref, "fc_layer_reference"):
+        pytest.skip("reference engine not available")
+    rng = np.random.default_rng(11)
+    idx, times, counts, w = random_batch(rng, 3, 8, 5, 30)
+    kw = dict(tau_s=0.005, threshold=1.0, buffer_size=16)
+    assert np.asarray(fc_layer_native(idx, times, counts, w, **kw)[1]).sum() > 5
+
+    def loss(fn):
+        def f(w, t):
+            ot, oc, _ = fn(idx, t, counts, w, **kw)
+            return jnp.sum(jnp.where(jnp.isfinite(ot), ot, 0.0) ** 2)
+        return jax.jit(jax.grad(f, argnums=(0, 1)))
+
+    gn = loss(fc_layer_native)(w, times)
+    gr = loss(ref.fc_layer_reference)(w, times)
+    assert float(jnp.abs(gn[0]).sum()) > 0
+    for a, b in zip(gn, gr):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)

@@ -8,6 +8,8 @@ signature is ``spyxlike.ops.evsim.fc_layer_reference``.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -95,6 +97,32 @@ def _fc_call(in_indices, in_times, in_count, weights, tau_s, threshold, buffer_s
     )(in_indices, in_times, in_count, weights, tau_s=np.float32(tau_s), threshold=np.float32(threshold))
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6))
+def _fc_native(in_indices, in_times, in_count, weights, tau_s, threshold, buffer_size):
+    return _fc_call(in_indices, in_times, in_count, weights, tau_s, threshold, buffer_size)
+
+
+def _fc_native_fwd(in_indices, in_times, in_count, weights, tau_s, threshold, buffer_size):
+    out = _fc_call(in_indices, in_times, in_count, weights, tau_s, threshold, buffer_size)
+    return out, (in_indices, in_times, in_count, weights, out[0], out[1])
+
+
+def _fc_native_bwd(tau_s, threshold, buffer_size, res, cts):
+    # The exact spike-time gradient only needs the inputs and the forward's
+    # output times, so the native forward reuses the reference's adjoint.
+    try:
+        from spyxlike.ops.evsim import fc_layer_backward
+    except ImportError as err:  # pragma: no cover - the reference ships with spyxlike
+        raise NotImplementedError(f"fc_layer_native: gradients need spyxlike.ops.evsim ({err})") from None
+    in_indices, in_times, in_count, weights, out_times, out_counts = res
+    g_w, g_t = fc_layer_backward(in_indices, in_times, in_count, weights, out_times, out_counts, cts[0],
+                                 tau_s=tau_s, threshold=threshold)
+    return None, g_t.astype(in_times.dtype), None, g_w.astype(weights.dtype)
+
+
+_fc_native.defvjp(_fc_native_fwd, _fc_native_bwd)
+
+
 def fc_layer_native(in_indices, in_times, in_count, weights, *, tau_s, threshold, buffer_size):
     r"""Exact event-driven simulation of a fully connected layer (native C++ engine).
 
@@ -135,6 +163,10 @@ def fc_layer_native(in_indices, in_times, in_count, weights, *, tau_s, threshold
       is reported and the caller decides (``spyxlike.evsim`` raises).
 
     Works under ``jit`` and ``vmap`` (weights may be batched or shared).
+    Differentiable w.r.t. ``weights`` and ``in_times``: the backward pass is
+    the exact implicit-function-theorem adjoint of the reference engine
+    (``spyxlike.ops.evsim.fc_layer_backward``) applied to the native
+    forward's spike times.
     Invalid event values under ``jit`` fail the call with a runtime error
     naming the argument.
     """
@@ -153,8 +185,8 @@ def fc_layer_native(in_indices, in_times, in_count, weights, *, tau_s, threshold
             raise TypeError(f"{op}: {name} must be {'an integer' if kinds == 'iu' else 'a float'} array, "
                             f"got dtype {x.dtype}")
     check_events(op, in_indices, in_times, in_count, weights.shape[0])
-    return _fc_call(in_indices.astype(jnp.int32), in_times.astype(jnp.float32), in_count.astype(jnp.int32),
-                    weights.astype(jnp.float32), float(tau_s), float(threshold), int(buffer_size))
+    return _fc_native(in_indices.astype(jnp.int32), in_times.astype(jnp.float32), in_count.astype(jnp.int32),
+                      weights.astype(jnp.float32), float(tau_s), float(threshold), int(buffer_size))
 
 
 def layer_output_to_events_native(out_times, out_counts, capacity=None):
