@@ -44,6 +44,7 @@ Differences from EvSpikeSim (also on the migration page):
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import functools
 from typing import Any, Callable, NamedTuple, Sequence
@@ -53,6 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from spyxlike.ops.dispatch import check_impl, use_native
+from spyxlike.ops.evsim import fc_layer_reference, layer_output_to_events
 from spyxlike.ops.evsim_native import check_events, check_hyperparameters
 
 __all__ = [
@@ -143,11 +145,12 @@ def set_seed(seed: int) -> None:
     _GLOBAL_RNG = np.random.default_rng(seed)
 
 
-class Initializer:
+class Initializer(abc.ABC):
     """Base class: ``init(shape) -> float32 ndarray``. Each call draws new values."""
 
+    @abc.abstractmethod
     def __call__(self, shape) -> np.ndarray:
-        raise NotImplementedError  # pragma: no cover - subclasses override
+        """Draws a float32 array of ``shape``."""
 
 
 class _RandomInitializer(Initializer):
@@ -428,17 +431,6 @@ class BatchOutput(NamedTuple):
     overflow: tuple
 
 
-def _reference_ops():
-    try:
-        from spyxlike.ops import evsim as ref
-        return ref.fc_layer_reference, ref.layer_output_to_events
-    except (ImportError, AttributeError) as err:
-        raise NotImplementedError(
-            "spyxlike.evsim: impl='reference' needs spyxlike.ops.evsim.fc_layer_reference, which "
-            f"is not available in this installation ({err}); use impl='native' or 'auto'"
-        ) from None
-
-
 def _run_layer(cfg: _LayerConfig, weights, idx, times, count, native_path: bool):
     if cfg.model is not None:
         p = LayerParams(cfg.tau_s, 2.0 * cfg.tau_s, cfg.threshold)
@@ -448,7 +440,6 @@ def _run_layer(cfg: _LayerConfig, weights, idx, times, count, native_path: bool)
     if native_path:
         from spyxlike.ops.evsim_native import fc_layer_native
         return fc_layer_native(idx, times, count, weights, **kw)
-    fc_layer_reference, _ = _reference_ops()
     return fc_layer_reference(idx, times, count, weights, **kw)
 
 
@@ -456,7 +447,6 @@ def _to_events(out_times, out_counts, native_path: bool):
     if native_path:
         from spyxlike.ops.evsim_native import layer_output_to_events_native
         return layer_output_to_events_native(out_times, out_counts)
-    _, layer_output_to_events = _reference_ops()
     idx, t, c = layer_output_to_events(out_times, out_counts)
     return idx, t.astype(jnp.float32), c
 
@@ -478,8 +468,6 @@ def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], i
     """
     check_impl(impl, "evsim")
     native_path = use_native(impl, "evsim")
-    if impl == "reference":
-        _reference_ops()
     counts, flows = [], []
     idx, t, c = indices, times, count
     out_t = out_c = None
@@ -631,8 +619,6 @@ class SpikingNetwork:
 
     def _layer_outputs(self, idx, t, c):
         native_path = use_native(self.impl, "evsim")
-        if self.impl == "reference":
-            _reference_ops()
         outs = []
         for layer in self.layers:
             if outs:

@@ -7,22 +7,12 @@ import numpy as np
 import pytest
 
 import spyxlike.evsim as sim
-from spyxlike.ops import native
 
-needs_native = pytest.mark.skipif(not native.available(), reason="native extension not built")
 
 EVSPIKESIM_W = np.array([[1.0, 0.2], [-0.1, 0.8], [0.5, 0.4]], np.float32).T  # ours: (n_inputs, n_neurons)
 EVSPIKESIM_OUT = ([0, 0, 2, 0, 1, 1, 2, 1, 1, 2],
                   [1.0047829, 1.0112512, 1.0129402, 1.0215546, 1.2063813, 1.2163547, 1.2233235,
                    1.506313, 1.5162327, 1.5267321])
-
-
-def reference_available():
-    try:
-        from spyxlike.ops.evsim import fc_layer_reference  # noqa: F401
-        return True
-    except ImportError:
-        return False
 
 
 def test_spike_array_sorted_on_construction():
@@ -76,7 +66,6 @@ def test_network_structure_and_weights():
         net.add_fc_layer(5, 2, 0.1, 1.0, sim.ConstantInitializer(), buffer_size=0)
 
 
-@needs_native
 def test_infer_overloads_and_layer_outputs():
     net = sim.SpikingNetwork(impl="native")
     layer = net.add_fc_layer(2, 3, 0.020, 0.1, sim.ConstantInitializer())
@@ -93,7 +82,6 @@ def test_infer_overloads_and_layer_outputs():
         net.infer([5], [0.1])
 
 
-@needs_native
 def test_overflow_is_an_error():
     net = sim.SpikingNetwork()
     net.add_fc_layer(1, 1, 0.01, 1.0, sim.ConstantInitializer(40.0), buffer_size=2)
@@ -120,7 +108,6 @@ def _two_layer_net(impl):
     return net
 
 
-@needs_native
 def test_batch_inference_equals_per_sample_inference():
     net = _two_layer_net("native")
     idx, times, counts = _random_inputs(np.random.default_rng(0), 6, 12, 30)
@@ -138,7 +125,6 @@ def test_batch_inference_equals_per_sample_inference():
     np.testing.assert_array_equal(again.times, out.times)
 
 
-@pytest.mark.skipif(not (native.available() and reference_available()), reason="needs both engines")
 def test_native_and_reference_networks_agree():
     idx, times, counts = _random_inputs(np.random.default_rng(1), 4, 12, 30)
     a = _two_layer_net("native").infer_batch(idx, times, counts)
@@ -148,16 +134,6 @@ def test_native_and_reference_networks_agree():
     np.testing.assert_allclose(a.times, b.times, rtol=2e-5)
 
 
-def test_reference_impl_errors_clearly_when_missing():
-    if reference_available():
-        pytest.skip("the reference engine is installed")
-    net = sim.SpikingNetwork(impl="reference")
-    net.add_fc_layer(1, 1, 0.01, 1.0, sim.ConstantInitializer(5.0))
-    with pytest.raises(NotImplementedError, match="fc_layer_reference"):
-        net.infer([0], [0.0])
-
-
-@needs_native
 def test_custom_neuron_model_default_equals_native():
     idx, times, counts = _random_inputs(np.random.default_rng(2), 3, 12, 25)
     native_net = _two_layer_net("native")
@@ -173,7 +149,6 @@ def test_custom_neuron_model_default_equals_native():
     np.testing.assert_allclose(a.times, b.times, rtol=1e-5)
 
 
-@needs_native
 def test_custom_neuron_model_weight_scaling_callback():
     # EvSpikeSim's on_pre callback may rescale the weight; a model doubling every weight
     # equals the default neuron with doubled weights.
