@@ -42,7 +42,9 @@ def build_network(net_params, *, impl: str = "auto", collect: bool = False):
     Returns:
       ``forward(spikes)`` to call inside ``hk.transform``: input spikes
       ``(batch, T, *input_shape)`` with ``T = tSample / Ts`` -> output spikes
-      ``(batch, T, *out_shape)`` of the last layer.
+      ``(batch, T, *out_shape)`` of the last layer. As in SLAYER, spikes
+      have height ``1/Ts`` (what ``spike`` emits and SLAYER's
+      ``toSpikeTensor`` writes); scale 0/1 event tensors by ``1/Ts`` first.
 
     Raises:
       ValueError: a neuron type other than ``SRMALPHA``, a layer list that
