@@ -135,9 +135,9 @@ ffi::Error FcLayerImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> in_indices,
   std::vector<int> bad_status(static_cast<size_t>(B), 0);
   spyxlike::ParallelFor(&pool, B, 1, [&](int64_t lo, int64_t hi) {
     std::vector<double> state(static_cast<size_t>(2 * N));
-    std::vector<int64_t> mask(static_cast<size_t>(N));
+    std::vector<uint8_t> flags(static_cast<size_t>(spyxlike::evsim::FcFlagBytes(N)));
     std::vector<uint8_t> stopped(static_cast<size_t>(N));
-    spyxlike::evsim::FcScratch scratch{state.data(), state.data() + N, mask.data(), stopped.data()};
+    spyxlike::evsim::FcScratch scratch{state.data(), state.data() + N, flags.data(), stopped.data()};
     for (int64_t i = lo; i < hi; ++i) {
       const int64_t eo = ev_map(i) * E;
       const int64_t count = cnt[count_map(i)];

@@ -32,7 +32,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace spyxlike {
 namespace evsim {
@@ -78,19 +83,28 @@ inline InputStatus CheckEvents(const int32_t* indices, const float* times, int64
   return InputStatus::kOk;
 }
 
-// Per-thread scratch for FcLayerSample: 2 doubles, one int64 mask and one
-// byte per neuron.
+// Per-thread scratch for FcLayerSample: 2 doubles per neuron (a, b), one
+// byte per neuron (stopped) and FcFlagBytes(N) bytes of candidate flags.
 struct FcScratch {
   double* a;
   double* b;
-  int64_t* candidate;
+  uint8_t* flags;
   uint8_t* stopped;
 };
+
+// Candidate flags: one bit per neuron for the vectorised part (whole 64-bit
+// words), then one byte per neuron for the rest.
+inline int64_t FcFlagBytes(int64_t n_neurons) { return ((n_neurons + 63) / 64) * 8 + n_neurons + 8; }
 
 // Simulates one sample whose events passed CheckEvents. Writes
 // out_times (N, K) ascending and +inf padded, out_counts (N) and
 // overflow (N). w is (n_inputs, N) row-major: the row of an input is
 // contiguous over neurons, so the per-event update is a unit-stride loop.
+//
+// Per event, one pass over the neurons decays and updates both traces and
+// applies a conservative crossing pre-test (with AVX-512: 8 neurons per
+// instruction, the results as a bit mask); only the few flagged neurons are
+// then solved exactly, found by scanning the mask a 64-bit word at a time.
 inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
                           const float* w, const FcLayerParams& p, FcScratch s,
                           float* out_times, int32_t* out_counts, bool* overflow) {
@@ -102,20 +116,32 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
   const double inf = std::numeric_limits<double>::infinity();
   double* __restrict__ a = s.a;
   double* __restrict__ b = s.b;
-  int64_t* __restrict__ cand = s.candidate;
+  uint8_t* __restrict__ flags = s.flags;
+  uint8_t* __restrict__ stopped = s.stopped;
   for (int64_t n = 0; n < N; ++n) {
     a[n] = 0.0;
     b[n] = 0.0;
     out_counts[n] = 0;
     overflow[n] = false;
-    s.stopped[n] = 0;
+    stopped[n] = 0;
   }
+  const int64_t n_flag_bytes = FcFlagBytes(N);
+  for (int64_t j = 0; j < n_flag_bytes; ++j) flags[j] = 0;
   for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+  // Neurons [0, n_vec) get bit flags, [n_vec, N) byte flags.
+#if defined(__AVX512F__)
+  const int64_t n_vec = N & ~int64_t{7};
+#else
+  const int64_t n_vec = 0;
+#endif
+  uint8_t* __restrict__ bytes = flags + ((N + 63) / 64) * 8;
 
   // Conservative pre-test slack: a neuron is solved exactly whenever the
   // cheap test passes within this relative margin, so the decisions are the
-  // exact formula's, never the pre-test's.
+  // exact formula's, never the pre-test's (the slack dwarfs the rounding of
+  // the test itself, however it is evaluated).
   constexpr double kSlack = 1e-9;
+  const double four_theta = 4.0 * theta;
   double t_prev = count > 0 ? static_cast<double>(times[0]) : 0.0;
   for (int64_t e = 0; e < count; ++e) {
     const double t0 = times[e];
@@ -127,33 +153,59 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
     // interval reaches theta iff (the peak x = b/2a lies inside and
     // b^2 >= 4 a theta) or V(x_next) >= theta.
     const double x_next = std::isfinite(t_next) ? std::exp(-(t_next - t0) * inv_tau) : 0.0;
-    const double four_theta = 4.0 * theta;
     const double theta_lo = theta * (1.0 - kSlack);
     const float* __restrict__ row = w + static_cast<int64_t>(indices[e]) * N;
     // The tests below, with the constants folded: an exact spike needs the
-    // peak ahead (b < 2a, as the root x* >= b/2a must be < 1), b^2 >= 4 a theta,
-    // and either the peak before t_next (b >= 2a x_next) or V(x_next) >= theta.
+    // peak ahead (b < 2a, as the root x* >= b/2a must be < 1),
+    // b^2 >= 4 a theta, and either the peak before t_next (b >= 2a x_next)
+    // or V(x_next) >= theta.
     const double c_ahead = 2.0 * (1.0 + kSlack);
     const double c_reach = four_theta / (1.0 + kSlack);
     const double c_next = 2.0 * x_next / (1.0 + kSlack);
     const double theta_over_x = x_next > 0.0 ? theta_lo / x_next : inf;
-    int64_t any = 0;
-    for (int64_t n = 0; n < N; ++n) {
+    uint64_t any = 0;
+#if defined(__AVX512F__)
+    {
+      const __m512d vd = _mm512_set1_pd(d), vd2 = _mm512_set1_pd(d2), vzero = _mm512_setzero_pd();
+      const __m512d v_ahead = _mm512_set1_pd(c_ahead), v_reach = _mm512_set1_pd(c_reach);
+      const __m512d v_next = _mm512_set1_pd(c_next), v_xn = _mm512_set1_pd(x_next);
+      const __m512d v_tox = _mm512_set1_pd(theta_over_x);
+      for (int64_t n = 0; n < n_vec; n += 8) {
+        const __m512d wn = _mm512_cvtps_pd(_mm256_loadu_ps(row + n));
+        const __m512d an = _mm512_fmadd_pd(_mm512_loadu_pd(a + n), vd2, wn);
+        const __m512d bn = _mm512_fmadd_pd(_mm512_loadu_pd(b + n), vd, wn);
+        _mm512_storeu_pd(a + n, an);
+        _mm512_storeu_pd(b + n, bn);
+        // a > 0 and b <= 2a (1 + slack)
+        __mmask8 k = _mm512_cmp_pd_mask(an, vzero, _CMP_GT_OQ);
+        k = _mm512_mask_cmp_pd_mask(k, bn, _mm512_mul_pd(an, v_ahead), _CMP_LE_OQ);
+        // (b^2 >= a c_reach and a c_next <= b) or b - a x_next >= theta / x_next
+        const __mmask8 k_peak =
+            _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(_mm512_mul_pd(bn, bn), _mm512_mul_pd(an, v_reach), _CMP_GE_OQ),
+                                    _mm512_mul_pd(an, v_next), bn, _CMP_LE_OQ);
+        const __mmask8 k_end = _mm512_cmp_pd_mask(_mm512_fnmadd_pd(an, v_xn, bn), v_tox, _CMP_GE_OQ);
+        k &= static_cast<__mmask8>(k_peak | k_end);
+        flags[n >> 3] = static_cast<uint8_t>(k);
+        any |= k;
+      }
+    }
+#endif
+    for (int64_t n = n_vec; n < N; ++n) {
       const double wn = row[n];
-      const double an = a[n] * d2 + wn;
-      const double bn = b[n] * d + wn;
+      const double an = std::fma(a[n], d2, wn);
+      const double bn = std::fma(b[n], d, wn);
       a[n] = an;
       b[n] = bn;
       const bool c = (an > 0.0) & (bn <= an * c_ahead) &
                      (((bn * bn >= an * c_reach) & (an * c_next <= bn)) | (bn - an * x_next >= theta_over_x));
-      const int64_t m = c ? int64_t(-1) : int64_t(0);
-      cand[n] = m;
-      any |= m;
+      bytes[n] = c;
+      any |= c;
     }
     t_prev = t0;
     if (!any) continue;
-    for (int64_t n = 0; n < N; ++n) {
-      if (cand[n] == 0 || s.stopped[n]) continue;
+    // Exact solve of a flagged neuron; nothing changes unless it spikes.
+    auto solve = [&](int64_t n) {
+      if (stopped[n]) return;
       const double an = a[n];
       double bn = b[n];
       double last = 0.0;  // time of the previous spike relative to t0
@@ -167,7 +219,7 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
         const int32_t c = out_counts[n];
         if (c >= K) {
           overflow[n] = true;
-          s.stopped[n] = 1;
+          stopped[n] = 1;
           break;
         }
         out_times[n * K + c] = static_cast<float>(t0 + rel);
@@ -176,6 +228,24 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
         last = rel;
       }
       b[n] = bn;
+    };
+    for (int64_t word = 0; word < (n_vec + 63) / 64; ++word) {
+      uint64_t bits = 0;
+      std::memcpy(&bits, flags + word * 8, 8);
+      while (bits) {
+        const int64_t n = word * 64 + __builtin_ctzll(bits);
+        bits &= bits - 1;
+        solve(n);
+      }
+    }
+    for (int64_t n0 = n_vec; n0 < N; n0 += 8) {
+      uint64_t bits = 0;
+      std::memcpy(&bits, bytes + n0, 8);  // FcFlagBytes leaves 8 bytes of slack
+      while (bits) {
+        const int64_t n = n0 + (__builtin_ctzll(bits) >> 3);
+        bits &= bits - 1;
+        if (n < N) solve(n);
+      }
     }
   }
 }
