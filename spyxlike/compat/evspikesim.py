@@ -271,8 +271,9 @@ class SpikingNetwork:
         then runs :meth:`spyxlike.evsim.SpikingNetwork.add_fc_layer_from_model`.
 
         Raises:
-          NotImplementedError: ``src_path`` is a file path (a C++ source),
-            naming the JAX-native replacement; nothing is added.
+          TypeError: ``src_path`` is a file path (a C++ source, which spyxlike
+            does not compile; the message names the JAX-native replacement)
+            or anything else but a ``NeuronModel``; nothing is added.
 
         EvSpikeSim's Python binding names its first two keywords the other way
         round (``n_inputs`` is the path); a call with an integer ``src_path``
@@ -285,8 +286,8 @@ class SpikingNetwork:
                                                      src_path, buffer_size)
             return self._append(core)
         if isinstance(src_path, (str, os.PathLike)):
-            raise NotImplementedError(
-                f"add_fc_layer_from_source: spyxlike does not compile EvSpikeSim C++ callback sources "
+            raise TypeError(
+                f"add_fc_layer_from_source: src_path must be a NeuronModel; spyxlike does not compile EvSpikeSim C++ callback sources "
                 f"({os.fspath(src_path)!r}). Write the callbacks as a spyxlike NeuronModel (pure JAX "
                 f"functions init, advance, on_pre, next_spike, on_post; see spyxlike.evsim.NeuronModel "
                 f"and the 'Coming from EvSpikeSim' docs page) and pass it as src_path, or call "
