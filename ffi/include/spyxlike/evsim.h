@@ -166,7 +166,7 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
     uint64_t any = 0;
 #if defined(__AVX512F__)
     {
-      const __m512d vd = _mm512_set1_pd(d), vd2 = _mm512_set1_pd(d2), vzero = _mm512_setzero_pd();
+      const __m512d vd = _mm512_set1_pd(d), vd2 = _mm512_set1_pd(d2);
       const __m512d v_ahead = _mm512_set1_pd(c_ahead), v_reach = _mm512_set1_pd(c_reach);
       const __m512d v_next = _mm512_set1_pd(c_next), v_xn = _mm512_set1_pd(x_next);
       const __m512d v_tox = _mm512_set1_pd(theta_over_x);
@@ -176,9 +176,9 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
         const __m512d bn = _mm512_fmadd_pd(_mm512_loadu_pd(b + n), vd, wn);
         _mm512_storeu_pd(a + n, an);
         _mm512_storeu_pd(b + n, bn);
-        // a > 0 and b <= 2a (1 + slack)
-        __mmask8 k = _mm512_cmp_pd_mask(an, vzero, _CMP_GT_OQ);
-        k = _mm512_mask_cmp_pd_mask(k, bn, _mm512_mul_pd(an, v_ahead), _CMP_LE_OQ);
+        // b < 2a (1 + slack); this also implies a > 0 except in the case
+        // a = b = 0, which the other tests then reject (V = 0).
+        __mmask8 k = _mm512_cmp_pd_mask(bn, _mm512_mul_pd(an, v_ahead), _CMP_LT_OQ);
         // (b^2 >= a c_reach and a c_next <= b) or b - a x_next >= theta / x_next
         const __mmask8 k_peak =
             _mm512_mask_cmp_pd_mask(_mm512_cmp_pd_mask(_mm512_mul_pd(bn, bn), _mm512_mul_pd(an, v_reach), _CMP_GE_OQ),
@@ -258,6 +258,35 @@ inline int64_t GatherEvents(const float* out_times, const int32_t* out_counts, i
                             int64_t K, int64_t capacity, int32_t* indices, float* times,
                             int64_t* order) {
   int64_t total = 0;
+  if (N * K <= (int64_t{1} << 32)) {
+    // Sort 64-bit keys (time as an order-preserving integer, then the slot
+    // n * K + j): the same order as the comparison below (-0 is taken as +0,
+    // so it ties with it by slot), without an indirection per comparison.
+    uint64_t* keys = reinterpret_cast<uint64_t*>(order);
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t c = out_counts[n];
+      c = c < 0 ? 0 : (c > K ? K : c);
+      for (int64_t j = 0; j < c; ++j) {
+        const float t = out_times[n * K + j] == 0.0f ? 0.0f : out_times[n * K + j];
+        uint32_t u;
+        std::memcpy(&u, &t, 4);
+        u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+        keys[total++] = (static_cast<uint64_t>(u) << 32) | static_cast<uint64_t>(n * K + j);
+      }
+    }
+    std::sort(keys, keys + total);
+    const int64_t kept = total < capacity ? total : capacity;
+    for (int64_t e = 0; e < kept; ++e) {
+      const int64_t slot = static_cast<int64_t>(keys[e] & 0xffffffffu);
+      indices[e] = static_cast<int32_t>(slot / K);
+      times[e] = out_times[slot];
+    }
+    for (int64_t e = kept; e < capacity; ++e) {
+      indices[e] = 0;
+      times[e] = std::numeric_limits<float>::infinity();
+    }
+    return total;
+  }
   for (int64_t n = 0; n < N; ++n) {
     int64_t c = out_counts[n];
     c = c < 0 ? 0 : (c > K ? K : c);
