@@ -105,7 +105,7 @@ inline int64_t FcFlagBytes(int64_t n_neurons) { return ((n_neurons + 63) / 64) *
 // applies a conservative crossing pre-test (with AVX-512: 8 neurons per
 // instruction, the results as a bit mask); only the few flagged neurons are
 // then solved exactly, found by scanning the mask a 64-bit word at a time.
-inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
+inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, int64_t count,
                           const float* w, const FcLayerParams& p, FcScratch s,
                           float* out_times, int32_t* out_counts, bool* overflow) {
   const int64_t N = p.n_neurons;
@@ -248,6 +248,173 @@ inline void FcLayerSample(const int32_t* indices, const float* times, int64_t co
       }
     }
   }
+}
+
+#if defined(__AVX512F__)
+// The AVX-512 engine used by FcLayerSample: same spikes as
+// FcLayerSamplePerEvent, fewer operations per neuron and event. Events go in
+// windows of kWindow; per group of 8 neurons, the traces stay in registers
+// across a window (three operations per event: widen w, two FMAs) and one
+// conservative test covers the whole window: with V_e the potential after
+// the window's first event e, a later input j of weight w_j adds
+// w_j (x - x^2) <= max(w_j, 0) (1 - exp(-(t_end - t_j)/tau)) to V before the
+// window's end t_end, so no spike is possible in (t_e, t_end) unless V_e
+// reaches theta' = theta - S (S the sum of those bounds) somewhere on
+// (t_e, t_end): at t_e, at t_end, or at its peak in between. Flagged neurons
+// (few) are re-run through the window event by event from the saved traces
+// with the per-event pre-test and the exact solve, with the same arithmetic
+// as the vector path, so every result equals FcLayerSamplePerEvent's.
+inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, int64_t count,
+                                  const float* w, const FcLayerParams& p, FcScratch s,
+                                  float* out_times, int32_t* out_counts, bool* overflow) {
+  const int64_t N = p.n_neurons;
+  const int64_t K = p.buffer_size;
+  const double tau = 2.0 * p.tau_s;
+  const double inv_tau = 1.0 / tau;
+  const double theta = p.threshold;
+  const double inf = std::numeric_limits<double>::infinity();
+  double* __restrict__ a = s.a;
+  double* __restrict__ b = s.b;
+  uint8_t* __restrict__ stopped = s.stopped;
+  for (int64_t n = 0; n < N; ++n) {
+    a[n] = 0.0;
+    b[n] = 0.0;
+    out_counts[n] = 0;
+    overflow[n] = false;
+    stopped[n] = 0;
+  }
+  for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+  constexpr double kSlack = 1e-9;  // as in FcLayerSamplePerEvent
+  const double four_theta = 4.0 * theta;
+  const double theta_lo = theta * (1.0 - kSlack);
+  const double c_ahead = 2.0 * (1.0 + kSlack);
+  const double c_reach = four_theta / (1.0 + kSlack);
+  constexpr int kWindow = 4;
+  double ev_d[kWindow], ev_d2[kWindow], ev_t0[kWindow], ev_tn[kWindow], ev_xn[kWindow], ev_next[kWindow],
+      ev_tox[kWindow], ev_s[kWindow];
+  const float* rows[kWindow];
+  const int64_t n_vec = N & ~int64_t{7};
+  double t_prev = count > 0 ? static_cast<double>(times[0]) : 0.0;
+
+  // Event k of the window for neuron n, scalar: trace update, the per-event
+  // pre-test, and the exact solve (nothing changes unless it spikes).
+  auto step = [&](int64_t n, int k) {
+    const double wn = rows[k][n];
+    const double an = std::fma(a[n], ev_d2[k], wn);
+    double bn = std::fma(b[n], ev_d[k], wn);
+    a[n] = an;
+    b[n] = bn;
+    const bool c = (an > 0.0) & (bn <= an * c_ahead) &
+                   (((bn * bn >= an * c_reach) & (an * ev_next[k] <= bn)) | (bn - an * ev_xn[k] >= ev_tox[k]));
+    if (!c || stopped[n]) return;
+    const double t0 = ev_t0[k], t_next = ev_tn[k];
+    double last = 0.0;
+    for (;;) {
+      const double disc = bn * bn - four_theta * an;
+      if (!(an > 0.0) || !(disc >= 0.0)) break;
+      const double r = 2.0 * an / (bn + std::sqrt(disc));  // = 1 / x*
+      if (!(r > 0.0)) break;
+      const double rel = tau * std::log(r);
+      if (!(rel > last) || !(t0 + rel < t_next)) break;
+      const int32_t cnt = out_counts[n];
+      if (cnt >= K) {
+        overflow[n] = true;
+        stopped[n] = 1;
+        break;
+      }
+      out_times[n * K + cnt] = static_cast<float>(t0 + rel);
+      out_counts[n] = cnt + 1;
+      bn -= theta * r;
+      last = rel;
+    }
+    b[n] = bn;
+  };
+
+  for (int64_t e0 = 0; e0 < count; e0 += kWindow) {
+    const int ne = static_cast<int>(std::min<int64_t>(kWindow, count - e0));
+    for (int k = 0; k < ne; ++k) {
+      const int64_t e = e0 + k;
+      const double t0 = times[e];
+      const double t_next = e + 1 < count ? static_cast<double>(times[e + 1]) : inf;
+      const double d = std::exp(-(t0 - t_prev) * inv_tau);
+      const double x_next = std::isfinite(t_next) ? std::exp(-(t_next - t0) * inv_tau) : 0.0;
+      ev_d[k] = d;
+      ev_d2[k] = d * d;
+      ev_t0[k] = t0;
+      ev_tn[k] = t_next;
+      ev_xn[k] = x_next;
+      ev_next[k] = 2.0 * x_next / (1.0 + kSlack);
+      ev_tox[k] = x_next > 0.0 ? theta_lo / x_next : inf;
+      rows[k] = w + static_cast<int64_t>(indices[e]) * N;
+      t_prev = t0;
+    }
+    const double t_end = ev_tn[ne - 1];
+    for (int k = 1; k < ne; ++k) {
+      ev_s[k] = std::isfinite(t_end) ? -std::expm1(-(t_end - ev_t0[k]) * inv_tau) * (1.0 + kSlack) : 1.0;
+    }
+    const double x_end = std::isfinite(t_end) ? std::exp(-(t_end - ev_t0[0]) * inv_tau) : 0.0;
+    const __m512d v_zero = _mm512_setzero_pd(), v_theta = _mm512_set1_pd(theta);
+    const __m512d v_lo = _mm512_set1_pd(1.0 - kSlack), v_ahead = _mm512_set1_pd(c_ahead);
+    const __m512d v_c4 = _mm512_set1_pd(4.0 / (1.0 + kSlack));
+    const __m512d v_next = _mm512_set1_pd(2.0 * x_end / (1.0 + kSlack)), v_xend = _mm512_set1_pd(x_end);
+    const __m512d v_inv_x = _mm512_set1_pd(x_end > 0.0 ? (1.0 - kSlack) / x_end : inf);
+    for (int64_t n = 0; n < n_vec; n += 8) {
+      const __m512d a0 = _mm512_loadu_pd(a + n), b0 = _mm512_loadu_pd(b + n);
+      __m512d wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[0] + n));
+      const __m512d ae = _mm512_fmadd_pd(a0, _mm512_set1_pd(ev_d2[0]), wn);
+      const __m512d be = _mm512_fmadd_pd(b0, _mm512_set1_pd(ev_d[0]), wn);
+      __m512d an = ae, bn = be, sum = v_zero;
+      for (int k = 1; k < ne; ++k) {
+        wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[k] + n));
+        sum = _mm512_fmadd_pd(_mm512_max_pd(wn, v_zero), _mm512_set1_pd(ev_s[k]), sum);
+        an = _mm512_fmadd_pd(an, _mm512_set1_pd(ev_d2[k]), wn);
+        bn = _mm512_fmadd_pd(bn, _mm512_set1_pd(ev_d[k]), wn);
+      }
+      _mm512_storeu_pd(a + n, an);
+      _mm512_storeu_pd(b + n, bn);
+      // V_e = be x - ae x^2 reaches th = theta - S on [x_end, 1]? (slack 1e-9)
+      const __m512d th = _mm512_sub_pd(v_theta, sum);
+      // th <= 0 or NaN (a NaN or infinite later weight): always re-run.
+      __mmask8 f = _mm512_cmp_pd_mask(th, v_zero, _CMP_NGT_UQ);
+      f |= _mm512_cmp_pd_mask(_mm512_sub_pd(be, ae), _mm512_mul_pd(th, v_lo), _CMP_GE_OQ);
+      f |= _mm512_cmp_pd_mask(_mm512_fnmadd_pd(ae, v_xend, be), _mm512_mul_pd(th, v_inv_x), _CMP_GE_OQ);
+      __mmask8 peak = _mm512_cmp_pd_mask(be, _mm512_mul_pd(ae, v_ahead), _CMP_LT_OQ);
+      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(ae, v_next), be, _CMP_LE_OQ);
+      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be),
+                                     _mm512_mul_pd(ae, _mm512_mul_pd(th, v_c4)), _CMP_GE_OQ);
+      // NaN traces never spike (the solve rejects them): no flag needed.
+      uint32_t flags = static_cast<uint32_t>(f | peak);
+      if (flags) {
+        alignas(64) double sa[8], sb[8];
+        _mm512_store_pd(sa, a0);
+        _mm512_store_pd(sb, b0);
+        while (flags) {
+          const int j = __builtin_ctz(flags);
+          flags &= flags - 1;
+          a[n + j] = sa[j];
+          b[n + j] = sb[j];
+          for (int k = 0; k < ne; ++k) step(n + j, k);
+        }
+      }
+    }
+    for (int64_t n = n_vec; n < N; ++n) {
+      for (int k = 0; k < ne; ++k) step(n, k);
+    }
+  }
+}
+#endif
+
+// Simulates one sample whose events passed CheckEvents (the contract of
+// FcLayerSamplePerEvent): with AVX-512 by FcLayerSampleWindowed, else by
+// FcLayerSamplePerEvent. Both give the same results.
+inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
+                          const float* w, const FcLayerParams& p, FcScratch s,
+                          float* out_times, int32_t* out_counts, bool* overflow) {
+#if defined(__AVX512F__)
+  FcLayerSampleWindowed(indices, times, count, w, p, s, out_times, out_counts, overflow);
+#else
+  FcLayerSamplePerEvent(indices, times, count, w, p, s, out_times, out_counts, overflow);
+#endif
 }
 
 // Gathers a layer's output (N, K) spike buffers into one event list sorted by
