@@ -307,3 +307,23 @@ def test_event_conversion_ties_and_order_equal_reference():
     ni, nt, nc = map(np.asarray, layer_output_to_events_native(ot, oc, capacity=9))
     np.testing.assert_array_equal(ni, ri[:, :9])
     np.testing.assert_array_equal(nt, rt[:, :9])
+
+
+@pytest.mark.parametrize("late", [np.nan, np.inf, 1e30])
+def test_spike_before_a_nan_or_huge_weight_in_the_same_event_window(late):
+    # The vectorised engine tests windows of events at once, bounding what later inputs of
+    # the window can add from their rows' largest weight; a NaN / inf / huge weight there
+    # must not hide the spike that comes before it (at ~5.05 ms for w = 5, theta = 1).
+    tau_s, theta = 0.0078125, 1.0
+    w = np.zeros((3, 12), np.float32)
+    w[0] = 5.0
+    w[2, 3] = late
+    idx = [0, 1, 1, 2, 1, 1, 1, 1]
+    times = [0.0, 0.001, 0.003, 0.008, 0.009, 0.0095, 0.0097, 0.0099]
+    ot, oc, of = run(idx, times, w, tau_s, theta, 4)
+    rt, rc, rf = oracle(np.array([idx]), np.array([times], np.float32).astype(np.float64), np.array([len(idx)]),
+                        w.astype(np.float64), tau_s, theta, 4)
+    np.testing.assert_array_equal(oc, rc)
+    np.testing.assert_array_equal(of, rf)
+    np.testing.assert_allclose(ot, rt.astype(np.float32), rtol=1e-6)
+    assert oc[0, 0] >= 1 and oc[0, 3] >= 1

@@ -130,6 +130,17 @@ ffi::Error FcLayerImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> in_indices,
   const spyxlike::evsim::FcLayerParams params{n_inputs, N, K, static_cast<double>(tau_s),
                                               static_cast<double>(threshold)};
 
+  // Largest positive weight of each row of each weight matrix (one per
+  // distinct batch element): the engine's window bound.
+  int64_t Bw = 1;
+  for (size_t d = 0; d + 2 < wd.size(); ++d) Bw *= wd[d];
+  std::vector<float> row_max(static_cast<size_t>(Bw * n_inputs));
+  spyxlike::ParallelFor(&pool, Bw, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; ++j) {
+      spyxlike::evsim::RowPositiveMax(w + j * n_inputs * N, n_inputs, N, row_max.data() + j * n_inputs);
+    }
+  });
+
   std::atomic<int64_t> first_bad{-1};
   std::vector<int64_t> bad_pos(static_cast<size_t>(B), 0);
   std::vector<int> bad_status(static_cast<size_t>(B), 0);
@@ -156,7 +167,9 @@ ffi::Error FcLayerImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> in_indices,
         std::fill(of + i * N, of + (i + 1) * N, false);
         continue;
       }
-      spyxlike::evsim::FcLayerSample(idx + eo, tim + eo, count, w + w_map(i) * n_inputs * N, params,
+      const int64_t wi = w_map(i);
+      spyxlike::evsim::FcLayerSample(idx + eo, tim + eo, count, w + wi * n_inputs * N,
+                                     row_max.data() + wi * n_inputs, params,
                                      scratch, ot + i * N * K, oc + i * N, of + i * N);
     }
   });

@@ -250,6 +250,21 @@ inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, in
   }
 }
 
+// Largest positive weight of each input's row of w (n_inputs, N); +inf for
+// a row holding a NaN. Bounds what one input can add to any neuron's V.
+inline void RowPositiveMax(const float* w, int64_t n_inputs, int64_t N, float* out) {
+  for (int64_t i = 0; i < n_inputs; ++i) {
+    float m = 0.0f;
+    bool nan = false;
+    for (int64_t n = 0; n < N; ++n) {
+      const float v = w[i * N + n];
+      m = v > m ? v : m;
+      nan |= v != v;
+    }
+    out[i] = nan ? std::numeric_limits<float>::infinity() : m;
+  }
+}
+
 #if defined(__AVX512F__)
 // The AVX-512 engine used by FcLayerSample: same spikes as
 // FcLayerSamplePerEvent, fewer operations per neuron and event. Events go in
@@ -265,8 +280,8 @@ inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, in
 // with the per-event pre-test and the exact solve, with the same arithmetic
 // as the vector path, so every result equals FcLayerSamplePerEvent's.
 inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, int64_t count,
-                                  const float* w, const FcLayerParams& p, FcScratch s,
-                                  float* out_times, int32_t* out_counts, bool* overflow) {
+                                  const float* w, const float* row_pos_max, const FcLayerParams& p,
+                                  FcScratch s, float* out_times, int32_t* out_counts, bool* overflow) {
   const int64_t N = p.n_neurons;
   const int64_t K = p.buffer_size;
   const double tau = 2.0 * p.tau_s;
@@ -291,7 +306,7 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
   const double c_reach = four_theta / (1.0 + kSlack);
   constexpr int kWindow = 4;
   double ev_d[kWindow], ev_d2[kWindow], ev_t0[kWindow], ev_tn[kWindow], ev_xn[kWindow], ev_next[kWindow],
-      ev_tox[kWindow], ev_s[kWindow];
+      ev_tox[kWindow];
   const float* rows[kWindow];
   const int64_t n_vec = N & ~int64_t{7};
   double t_prev = count > 0 ? static_cast<double>(times[0]) : 0.0;
@@ -349,41 +364,43 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
       t_prev = t0;
     }
     const double t_end = ev_tn[ne - 1];
+    // S: what the window's later inputs can add to any neuron's V before
+    // t_end, from the largest positive weight of each input's row.
+    double sum = 0.0;
     for (int k = 1; k < ne; ++k) {
-      ev_s[k] = std::isfinite(t_end) ? -std::expm1(-(t_end - ev_t0[k]) * inv_tau) * (1.0 + kSlack) : 1.0;
+      const double rise = std::isfinite(t_end) ? -std::expm1(-(t_end - ev_t0[k]) * inv_tau) : 1.0;
+      sum += static_cast<double>(row_pos_max[indices[e0 + k]]) * rise;
     }
+    sum *= 1.0 + kSlack;
+    const double th = theta - sum;
     const double x_end = std::isfinite(t_end) ? std::exp(-(t_end - ev_t0[0]) * inv_tau) : 0.0;
-    const __m512d v_zero = _mm512_setzero_pd(), v_theta = _mm512_set1_pd(theta);
-    const __m512d v_lo = _mm512_set1_pd(1.0 - kSlack), v_ahead = _mm512_set1_pd(c_ahead);
-    const __m512d v_c4 = _mm512_set1_pd(4.0 / (1.0 + kSlack));
+    // th <= 0 or NaN (a NaN or infinite weight): every neuron re-runs the window.
+    const bool all = !(th > 0.0);
+    const __m512d v_ahead = _mm512_set1_pd(c_ahead), v_reach = _mm512_set1_pd(4.0 * th / (1.0 + kSlack));
     const __m512d v_next = _mm512_set1_pd(2.0 * x_end / (1.0 + kSlack)), v_xend = _mm512_set1_pd(x_end);
-    const __m512d v_inv_x = _mm512_set1_pd(x_end > 0.0 ? (1.0 - kSlack) / x_end : inf);
+    const __m512d v_th_lo = _mm512_set1_pd(th * (1.0 - kSlack));
+    const __m512d v_tox = _mm512_set1_pd(x_end > 0.0 ? th * (1.0 - kSlack) / x_end : inf);
     for (int64_t n = 0; n < n_vec; n += 8) {
       const __m512d a0 = _mm512_loadu_pd(a + n), b0 = _mm512_loadu_pd(b + n);
       __m512d wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[0] + n));
       const __m512d ae = _mm512_fmadd_pd(a0, _mm512_set1_pd(ev_d2[0]), wn);
       const __m512d be = _mm512_fmadd_pd(b0, _mm512_set1_pd(ev_d[0]), wn);
-      __m512d an = ae, bn = be, sum = v_zero;
+      __m512d an = ae, bn = be;
       for (int k = 1; k < ne; ++k) {
         wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[k] + n));
-        sum = _mm512_fmadd_pd(_mm512_max_pd(wn, v_zero), _mm512_set1_pd(ev_s[k]), sum);
         an = _mm512_fmadd_pd(an, _mm512_set1_pd(ev_d2[k]), wn);
         bn = _mm512_fmadd_pd(bn, _mm512_set1_pd(ev_d[k]), wn);
       }
       _mm512_storeu_pd(a + n, an);
       _mm512_storeu_pd(b + n, bn);
       // V_e = be x - ae x^2 reaches th = theta - S on [x_end, 1]? (slack 1e-9)
-      const __m512d th = _mm512_sub_pd(v_theta, sum);
-      // th <= 0 or NaN (a NaN or infinite later weight): always re-run.
-      __mmask8 f = _mm512_cmp_pd_mask(th, v_zero, _CMP_NGT_UQ);
-      f |= _mm512_cmp_pd_mask(_mm512_sub_pd(be, ae), _mm512_mul_pd(th, v_lo), _CMP_GE_OQ);
-      f |= _mm512_cmp_pd_mask(_mm512_fnmadd_pd(ae, v_xend, be), _mm512_mul_pd(th, v_inv_x), _CMP_GE_OQ);
+      __mmask8 f = _mm512_cmp_pd_mask(_mm512_sub_pd(be, ae), v_th_lo, _CMP_GE_OQ);
+      f |= _mm512_cmp_pd_mask(_mm512_fnmadd_pd(ae, v_xend, be), v_tox, _CMP_GE_OQ);
       __mmask8 peak = _mm512_cmp_pd_mask(be, _mm512_mul_pd(ae, v_ahead), _CMP_LT_OQ);
       peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(ae, v_next), be, _CMP_LE_OQ);
-      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be),
-                                     _mm512_mul_pd(ae, _mm512_mul_pd(th, v_c4)), _CMP_GE_OQ);
+      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be), _mm512_mul_pd(ae, v_reach), _CMP_GE_OQ);
       // NaN traces never spike (the solve rejects them): no flag needed.
-      uint32_t flags = static_cast<uint32_t>(f | peak);
+      uint32_t flags = all ? 0xffu : static_cast<uint32_t>(f | peak);
       if (flags) {
         alignas(64) double sa[8], sb[8];
         _mm512_store_pd(sa, a0);
@@ -406,13 +423,15 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
 
 // Simulates one sample whose events passed CheckEvents (the contract of
 // FcLayerSamplePerEvent): with AVX-512 by FcLayerSampleWindowed, else by
-// FcLayerSamplePerEvent. Both give the same results.
+// FcLayerSamplePerEvent. Both give the same results. row_pos_max is
+// RowPositiveMax(w) (n_inputs entries).
 inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
-                          const float* w, const FcLayerParams& p, FcScratch s,
+                          const float* w, const float* row_pos_max, const FcLayerParams& p, FcScratch s,
                           float* out_times, int32_t* out_counts, bool* overflow) {
 #if defined(__AVX512F__)
-  FcLayerSampleWindowed(indices, times, count, w, p, s, out_times, out_counts, overflow);
+  FcLayerSampleWindowed(indices, times, count, w, row_pos_max, p, s, out_times, out_counts, overflow);
 #else
+  (void)row_pos_max;
   FcLayerSamplePerEvent(indices, times, count, w, p, s, out_times, out_counts, overflow);
 #endif
 }
