@@ -6,7 +6,11 @@ threshold 4 (``--threshold``), weights uniform in (-w, w) with w = 1
 (``--weights``, seeds 1 and 2), 256 samples (``--samples``) of 0.1 s in which
 every input fires a Poisson number of spikes with mean 3 (``--rate`` spikes
 per input per sample, i.e. 30 Hz; times uniform in [0, 0.1 s), seed 0),
-``buffer_size`` 64 (``--buffer-size``).
+``buffer_size`` 64 (``--buffer-size``). The native engine passes the hidden
+layer's spikes to the output layer as event lists of ``--max-events`` 8192
+per sample (``SpikingNetwork(max_events=...)``; 0: the unbounded
+``n_neurons * buffer_size`` = 64000; a sample with more spikes would raise,
+so a run that completes used the same spikes either way).
 
 Cases, each in its own process so peak RSS is per case:
 
@@ -90,7 +94,8 @@ def make_weights(w):
 def build_net(args, impl):
     import spyxlike.evsim as sim
 
-    net = sim.SpikingNetwork(impl=impl)
+    cap = args.max_events if impl == "native" and args.max_events > 0 else None
+    net = sim.SpikingNetwork(impl=impl, max_events=cap)
     w1, w2 = make_weights(args.weights)
     net.add_fc_layer(N_IN, N_HID, TAU_S, args.threshold, sim.ConstantInitializer(),
                      buffer_size=args.buffer_size).weights = w1
@@ -211,7 +216,7 @@ def run_timestep(args, samples):
 
 def child(args):
     base = {"case": "evsim_1000_1000_10", "threshold": args.threshold, "rate": args.rate,
-            "weights": args.weights, "tau_s": TAU_S}
+            "weights": args.weights, "tau_s": TAU_S, "max_events": args.max_events}
     if args.case == "native":
         rec = dict(base, impl="native", **run_event(args, "native", args.samples))
     elif args.case == "reference":
@@ -234,6 +239,8 @@ def main():
     p.add_argument("--weights", type=float, default=1.0, help="weights uniform in (-w, w)")
     p.add_argument("--samples", type=int, default=256)
     p.add_argument("--buffer-size", type=int, default=64)
+    p.add_argument("--max-events", type=int, default=8192,
+                   help="native engine: events per sample between layers (0: n_neurons * buffer_size)")
     p.add_argument("--ref-samples", type=int, default=16)
     p.add_argument("--ts-samples", type=int, default=0, help="time-stepped samples (default: --samples)")
     p.add_argument("--chunk", type=int, default=32)
@@ -249,7 +256,7 @@ def main():
     results = {}
     for case in args.cases.split(","):
         cmd = [sys.executable, os.path.abspath(__file__), "--case", case]
-        for name in ("threshold", "rate", "weights", "samples", "buffer_size", "ref_samples",
+        for name in ("threshold", "rate", "weights", "samples", "buffer_size", "max_events", "ref_samples",
                      "ts_samples", "chunk", "rounds"):
             cmd += ["--" + name.replace("_", "-"), str(getattr(args, name))]
         if args.no_match:

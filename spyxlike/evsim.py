@@ -40,6 +40,10 @@ Differences from EvSpikeSim (also on the migration page):
   C++ callback sources compiled at run time.
 * ``impl="auto" | "native" | "reference"`` picks the C++ engine or the
   pure-JAX reference (``spyxlike.ops.evsim``).
+* ``SpikingNetwork(max_events=C)`` bounds the event lists passed between
+  layers by the native engine to ``C`` events per sample instead of
+  ``n_neurons * buffer_size`` (less memory and time); a sample with more
+  spikes raises :class:`BufferOverflowError`, never drops any.
 """
 
 from __future__ import annotations
@@ -443,16 +447,19 @@ def _run_layer(cfg: _LayerConfig, weights, idx, times, count, native_path: bool)
     return fc_layer_reference(idx, times, count, weights, **kw)
 
 
-def _to_events(out_times, out_counts, native_path: bool):
+def _to_events(out_times, out_counts, native_path: bool, max_events=None):
     if native_path:
         from spyxlike.ops.evsim_native import layer_output_to_events_native
-        return layer_output_to_events_native(out_times, out_counts)
+        cap = None
+        if max_events is not None:
+            cap = min(out_times.shape[1] * out_times.shape[2], int(max_events))
+        return layer_output_to_events_native(out_times, out_counts, cap)
     idx, t, c = layer_output_to_events(out_times, out_counts)
     return idx, t.astype(jnp.float32), c
 
 
 def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], indices, times, count,
-                *, impl: str = "auto") -> BatchOutput:
+                *, impl: str = "auto", max_events: int | None = None) -> BatchOutput:
     """Pure, jittable multi-layer inference on padded event batches.
 
     Args:
@@ -462,9 +469,13 @@ def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], i
         within ``count``; count: int32 ``(batch,)``.
       impl: ``"auto" | "native" | "reference"`` for default-neuron layers;
         layers with a :class:`NeuronModel` always use the generic JAX loop.
+      max_events: with the native engine, events per sample passed between
+        layers (default ``n_neurons * buffer_size``, which always suffices);
+        a sample with more spikes fails the call (a runtime error naming the
+        event capacity). The output layer's events are never bounded.
 
     Returns:
-      :class:`BatchOutput`; overflow is returned, not raised.
+      :class:`BatchOutput`; buffer overflow is returned, not raised.
     """
     check_impl(impl, "evsim")
     native_path = use_native(impl, "evsim")
@@ -473,7 +484,7 @@ def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], i
     out_t = out_c = None
     for cfg, w in zip(configs, weights):
         if out_t is not None:
-            idx, t, c = _to_events(out_t, out_c, native_path)
+            idx, t, c = _to_events(out_t, out_c, native_path, max_events)
         out_t, out_c, ovf = _run_layer(cfg, w, idx, t, c, native_path)
         counts.append(out_c)
         flows.append(ovf)
@@ -488,10 +499,19 @@ class SpikingNetwork:
     Args:
       impl: ``"auto"`` (native C++ engine on the CPU when built, else the
         pure-JAX reference), ``"native"`` or ``"reference"``.
+      max_events: with the native engine, the capacity (events per sample)
+        of the event lists between layers; default ``n_neurons *
+        buffer_size`` of the emitting layer, which always suffices. A smaller
+        bound saves memory and time; a sample with more spikes raises
+        :class:`BufferOverflowError`. Results are the same either way.
     """
 
-    def __init__(self, impl: str = "auto"):
+    def __init__(self, impl: str = "auto", *, max_events: int | None = None):
         self.impl = check_impl(impl, "SpikingNetwork")
+        if max_events is not None and (not isinstance(max_events, (int, np.integer))
+                                       or isinstance(max_events, bool) or max_events < 1):
+            raise ValueError(f"SpikingNetwork: max_events must be None or an integer >= 1, got {max_events!r}")
+        self.max_events = None if max_events is None else int(max_events)
         self.layers: list[FCLayer] = []
         self._jitted = {}
 
@@ -534,10 +554,11 @@ class SpikingNetwork:
 
     def _runner(self):
         configs = tuple(l.config() for l in self.layers)
-        key = (configs, self.impl)
+        key = (configs, self.impl, self.max_events)
         if key not in self._jitted:
-            impl = self.impl
-            self._jitted[key] = jax.jit(lambda ws, i, t, c: run_network(configs, ws, i, t, c, impl=impl))
+            impl, cap = self.impl, self.max_events
+            self._jitted[key] = jax.jit(
+                lambda ws, i, t, c: run_network(configs, ws, i, t, c, impl=impl, max_events=cap))
         return self._jitted[key]
 
     def _check_inputs(self, indices, times, count):
@@ -569,10 +590,32 @@ class SpikingNetwork:
           overflow flags). Equals :meth:`infer` sample by sample.
         """
         indices, times, count = self._check_inputs(indices, times, count)
-        out = self._runner()([l.weights for l in self.layers], indices, times, count)
+        with self._event_capacity_errors():
+            out = self._runner()([l.weights for l in self.layers], indices, times, count)
+            if self.max_events is not None:
+                jax.block_until_ready(out)
         if check_overflow:
             self._raise_on_overflow(out.overflow)
         return out
+
+    def _event_capacity_errors(self):
+        """Turns the native event gather's capacity error into BufferOverflowError."""
+        import contextlib
+
+        cap = self.max_events
+
+        @contextlib.contextmanager
+        def ctx():
+            try:
+                yield
+            except jax.errors.JaxRuntimeError as err:
+                if cap is not None and "event capacity" in str(err):
+                    raise BufferOverflowError(
+                        f"SpikingNetwork: a layer fired more than max_events={cap} spikes in one sample; "
+                        f"create the network with a larger max_events (or None)") from err
+                raise
+
+        return ctx()
 
     def _raise_on_overflow(self, flows):
         for li, (layer, f) in enumerate(zip(self.layers, flows)):
@@ -607,7 +650,9 @@ class SpikingNetwork:
         idx[0, :len(spikes)] = spikes.indices
         t[0, :len(spikes)] = spikes.times
         idx, t, c = self._check_inputs(idx, t, np.array([len(spikes)], np.int32))
-        out = self._layer_outputs(idx, t, c)
+        with self._event_capacity_errors():
+            out = self._layer_outputs(idx, t, c)
+            jax.block_until_ready(out)
         self._raise_on_overflow([o[2] for o in out])
         for layer, (ot, oc, _) in zip(self.layers, out):
             ot, oc = np.asarray(ot[0]), np.asarray(oc[0])
@@ -622,6 +667,6 @@ class SpikingNetwork:
         outs = []
         for layer in self.layers:
             if outs:
-                idx, t, c = _to_events(outs[-1][0], outs[-1][1], native_path)
+                idx, t, c = _to_events(outs[-1][0], outs[-1][1], native_path, self.max_events)
             outs.append(_run_layer(layer.config(), layer.weights, idx, t, c, native_path))
         return outs

@@ -327,3 +327,37 @@ def test_spike_before_a_nan_or_huge_weight_in_the_same_event_window(late):
     np.testing.assert_array_equal(of, rf)
     np.testing.assert_allclose(ot, rt.astype(np.float32), rtol=1e-6)
     assert oc[0, 0] >= 1 and oc[0, 3] >= 1
+
+
+def test_network_max_events_bounds_the_inner_event_lists():
+    # SpikingNetwork(max_events=C): the native engine passes C-wide event lists between
+    # layers instead of n_neurons * buffer_size; same results, and a sample with more
+    # spikes than C raises BufferOverflowError instead of dropping events.
+    import spyxlike.evsim as sim
+
+    rng = np.random.default_rng(7)
+    idx, times, counts, _ = random_batch(rng, 5, 30, 1, 60)
+    w1 = rng.uniform(-0.5, 1.5, (30, 20)).astype(np.float32)
+    w2 = rng.uniform(-1.0, 1.0, (20, 4)).astype(np.float32)
+
+    def net(**kw):
+        n = sim.SpikingNetwork(impl="native", **kw)
+        n.add_fc_layer(30, 20, 0.005, 1.0, sim.ConstantInitializer(), buffer_size=64).weights = w1
+        n.add_fc_layer(20, 4, 0.005, 1.0, sim.ConstantInitializer(), buffer_size=64).weights = w2
+        return n
+
+    full = net().infer_batch(idx, times, counts)
+    hidden = int(np.asarray(full.layer_counts[0]).sum(1).max())
+    assert hidden > 10 and int(np.asarray(full.count).sum()) > 0
+    bounded = net(max_events=hidden).infer_batch(idx, times, counts)
+    for x, y in zip(jax.tree_util.tree_leaves(full), jax.tree_util.tree_leaves(bounded)):
+        np.testing.assert_array_equal(x, y)
+    s = int(np.argmax(np.asarray(full.layer_counts[0]).sum(1)))
+    one = net(max_events=hidden).infer(idx[s, : counts[s]], times[s, : counts[s]])
+    np.testing.assert_array_equal(one.times, np.asarray(full.times[s, : full.count[s]]))
+    with pytest.raises(sim.BufferOverflowError, match="max_events"):
+        net(max_events=hidden - 1).infer_batch(idx, times, counts)
+    with pytest.raises(sim.BufferOverflowError, match="max_events"):
+        net(max_events=hidden - 1).infer(idx[s, : counts[s]], times[s, : counts[s]])
+    with pytest.raises(ValueError, match="max_events"):
+        sim.SpikingNetwork(max_events=0)
