@@ -144,12 +144,16 @@ ffi::Error FcLayerImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> in_indices,
   std::atomic<int64_t> first_bad{-1};
   std::vector<int64_t> bad_pos(static_cast<size_t>(B), 0);
   std::vector<int> bad_status(static_cast<size_t>(B), 0);
-  spyxlike::ParallelFor(&pool, B, 1, [&](int64_t lo, int64_t hi) {
+  // Samples are handed out one at a time (not in fixed chunks), so a thread
+  // slowed down by other work on the machine does not hold up the call.
+  std::atomic<int64_t> next_sample{0};
+  const int64_t workers = std::min<int64_t>(B, std::max<int64_t>(1, pool.num_threads()));
+  spyxlike::ParallelFor(&pool, workers, 1, [&](int64_t, int64_t) {
     std::vector<double> state(static_cast<size_t>(2 * N));
     std::vector<uint8_t> flags(static_cast<size_t>(spyxlike::evsim::FcFlagBytes(N)));
     std::vector<uint8_t> stopped(static_cast<size_t>(N));
     spyxlike::evsim::FcScratch scratch{state.data(), state.data() + N, flags.data(), stopped.data()};
-    for (int64_t i = lo; i < hi; ++i) {
+    for (int64_t i; (i = next_sample.fetch_add(1)) < B;) {
       const int64_t eo = ev_map(i) * E;
       const int64_t count = cnt[count_map(i)];
       int64_t pos = 0;
