@@ -309,7 +309,9 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
       ev_tox[kWindow];
   const float* rows[kWindow];
   const int64_t n_vec = N & ~int64_t{7};
-  double t_prev = count > 0 ? static_cast<double>(times[0]) : 0.0;
+  // exp(-(t_e - t_{e-1}) / tau) is both event e-1's x_next and event e's
+  // decay factor (the same expression, so the same value): one exp per event.
+  double d_carry = 1.0;
 
   // Event k of the window for neuron n, scalar: trace update, the per-event
   // pre-test, and the exact solve (nothing changes unless it spikes).
@@ -351,8 +353,9 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
       const int64_t e = e0 + k;
       const double t0 = times[e];
       const double t_next = e + 1 < count ? static_cast<double>(times[e + 1]) : inf;
-      const double d = std::exp(-(t0 - t_prev) * inv_tau);
+      const double d = d_carry;
       const double x_next = std::isfinite(t_next) ? std::exp(-(t_next - t0) * inv_tau) : 0.0;
+      d_carry = x_next;
       ev_d[k] = d;
       ev_d2[k] = d * d;
       ev_t0[k] = t0;
@@ -361,19 +364,21 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
       ev_next[k] = 2.0 * x_next / (1.0 + kSlack);
       ev_tox[k] = x_next > 0.0 ? theta_lo / x_next : inf;
       rows[k] = w + static_cast<int64_t>(indices[e]) * N;
-      t_prev = t0;
     }
     const double t_end = ev_tn[ne - 1];
     // S: what the window's later inputs can add to any neuron's V before
-    // t_end, from the largest positive weight of each input's row.
+    // t_end, from the largest positive weight of each input's row, and
+    // 1 - exp(-u) <= min(u, 1).
     double sum = 0.0;
     for (int k = 1; k < ne; ++k) {
-      const double rise = std::isfinite(t_end) ? -std::expm1(-(t_end - ev_t0[k]) * inv_tau) : 1.0;
+      const double rise = std::isfinite(t_end) ? std::min(1.0, (t_end - ev_t0[k]) * inv_tau) : 1.0;
       sum += static_cast<double>(row_pos_max[indices[e0 + k]]) * rise;
     }
     sum *= 1.0 + kSlack;
     const double th = theta - sum;
-    const double x_end = std::isfinite(t_end) ? std::exp(-(t_end - ev_t0[0]) * inv_tau) : 0.0;
+    // exp(-(t_end - t_e) / tau), as the product of the window's x_next.
+    double x_end = 1.0;
+    for (int k = 0; k < ne; ++k) x_end *= ev_xn[k];
     // th <= 0 or NaN (a NaN or infinite weight): every neuron re-runs the window.
     const bool all = !(th > 0.0);
     const __m512d v_ahead = _mm512_set1_pd(c_ahead), v_reach = _mm512_set1_pd(4.0 * th / (1.0 + kSlack));
