@@ -56,8 +56,10 @@ def test_lif_native_matches_reference_values_and_gradients(feat, surrogate):
     (l_nat, s_nat), g_nat = jax.value_and_grad(loss, (0, 1, 2), has_aux=True)(x, v0, beta, "native")
     np.testing.assert_array_equal(s_ref, s_nat)
     np.testing.assert_allclose(l_nat, l_ref, rtol=1e-6)
+    # float32 sums over batch and time in another order (and with or without
+    # FMA contraction, depending on -march) differ by a few 1e-5 relative
     for a, b in zip(g_nat, g_ref):
-        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
     assert float(jnp.abs(g_ref[2]).sum()) > 0  # beta really gets a gradient
     assert float(jnp.abs(g_ref[0]).sum()) > 0
 

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from spyxlike.ops import native
+from spyxlike.ops.evsim import fc_layer_backward
 
 
 def _is_concrete(x) -> bool:
@@ -110,10 +111,6 @@ def _fc_native_fwd(in_indices, in_times, in_count, weights, tau_s, threshold, bu
 def _fc_native_bwd(tau_s, threshold, buffer_size, res, cts):
     # The exact spike-time gradient only needs the inputs and the forward's
     # output times, so the native forward reuses the reference's adjoint.
-    try:
-        from spyxlike.ops.evsim import fc_layer_backward
-    except ImportError as err:  # pragma: no cover - the reference ships with spyxlike
-        raise NotImplementedError(f"fc_layer_native: gradients need spyxlike.ops.evsim ({err})") from None
     in_indices, in_times, in_count, weights, out_times, out_counts = res
     g_w, g_t = fc_layer_backward(in_indices, in_times, in_count, weights, out_times, out_counts, cts[0],
                                  tau_s=tau_s, threshold=threshold)
