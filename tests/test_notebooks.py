@@ -49,6 +49,24 @@ def _stdout(cell):
                    and o.name == "stdout")
 
 
+def _all_stdout(nb):
+    return "\n".join(_stdout(c) for c in nb.cells if c.cell_type == "code")
+
+
+def _image_count(nb):
+    return sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+               for o in c.outputs)
+
+
+def _last_cell_accuracy(nb):
+    """The ``TEST_ACCURACY = x`` the notebook's last cell prints (and asserts)."""
+    match = re.search(r"TEST_ACCURACY = ([0-9.]+)", _stdout(nb.cells[-1]))
+    assert match, f"last cell printed no accuracy: {_stdout(nb.cells[-1])!r}"
+    accuracy = float(match.group(1))
+    print("reduced-size held-out accuracy:", accuracy)
+    return accuracy
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
 def test_notebook_is_stored_without_outputs(name):
     nb = _load(name)
@@ -67,20 +85,16 @@ def test_sg_digits_runs_and_learns(tmp_path):
     nb = _run(nb, overrides, tmp_path)  # raises CellExecutionError on any failing cell
 
     # The last cell prints and asserts the notebook's own held-out accuracy.
-    match = re.search(r"TEST_ACCURACY = ([0-9.]+)", _stdout(nb.cells[-1]))
-    assert match, f"last cell printed no accuracy: {_stdout(nb.cells[-1])!r}"
-    accuracy = float(match.group(1))
-    print("reduced-size held-out accuracy:", accuracy)
+    accuracy = _last_cell_accuracy(nb)
     assert accuracy > 0.3, f"held-out accuracy {accuracy} is not above chance (0.1) by enough"
 
     # It drew its figures: digits, input raster, curves, confusion matrix,
     # hidden-layer rasters, class scores.
-    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-                 for o in c.outputs)
+    images = _image_count(nb)
     assert images >= 6, f"expected at least 6 figures, got {images}"
 
     # The layered unroll agreed with hk.dynamic_unroll inside the notebook.
-    text = "\n".join(_stdout(c) for c in nb.cells if c.cell_type == "code")
+    text = _all_stdout(nb)
     diff = re.search(r"max \|layered - dynamic_unroll\| = ([0-9.e+-]+)", text)
     assert diff and float(diff.group(1)) < 1e-4, text
 
@@ -94,18 +108,14 @@ def test_slayer_nmnist_style_runs_and_learns(tmp_path):
     overrides = "N_PER_CLASS = 30\nEPOCHS = 4\n"
     nb = _run(nb, overrides, tmp_path)  # raises CellExecutionError on any failing cell
 
-    match = re.search(r"TEST_ACCURACY = ([0-9.]+)", _stdout(nb.cells[-1]))
-    assert match, f"last cell printed no accuracy: {_stdout(nb.cells[-1])!r}"
-    accuracy = float(match.group(1))
-    print("reduced-size held-out accuracy:", accuracy)
+    accuracy = _last_cell_accuracy(nb)
     # 240 training digits, 4 epochs: ~0.7; the full run ~0.95
     assert accuracy > 0.3, f"held-out accuracy {accuracy} is not above chance (0.1) by enough"
 
     # Event frames, input rasters, curves, confusion matrix, output and hidden rasters.
-    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-                 for o in c.outputs)
+    images = _image_count(nb)
     assert images >= 6, f"expected at least 6 figures, got {images}"
-    text = "\n".join(_stdout(c) for c in nb.cells if c.cell_type == "code")
+    text = _all_stdout(nb)
     assert "train (240, 60, 34, 34, 2) uint8" in text       # the override cell took effect
     assert text.count("Epoch ") >= 4                       # one LearningStats line per epoch
     # SLAYER's files were written next to the notebook's working directory
@@ -137,10 +147,9 @@ def test_event_simulation_runs_checks_and_learns(tmp_path):
     assert accuracy > 0.5, f"held-out accuracy {accuracy} is not above chance (0.1) by enough"
     assert abs(float(values["NETWORK_ACCURACY"]) - accuracy) <= 0.03
 
-    text = "\n".join(_stdout(c) for c in nb.cells if c.cell_type == "code")
+    text = _all_stdout(nb)
     assert "batched == one sample at a time: True" in text
     assert "8 samples in" in text                          # the override cell took effect
     # rasters, potentials, custom neuron, training curve, trained digit
-    images = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
-                 for o in c.outputs)
+    images = _image_count(nb)
     assert images >= 5, f"expected at least 5 figures, got {images}"
