@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["load_digits"]
+__all__ = ["load_digits", "load_digits_upsampled"]
 
 
 def load_digits(test_fraction=0.2, seed=0, dtype=np.float32, as_images=False):
@@ -90,3 +90,48 @@ def load_digits(test_fraction=0.2, seed=0, dtype=np.float32, as_images=False):
         (np.ascontiguousarray(x_train), np.ascontiguousarray(y_train, dtype=np.int32)),
         (np.ascontiguousarray(x_test), np.ascontiguousarray(y_test, dtype=np.int32)),
     )
+
+
+def load_digits_upsampled(size=28, n_train=1200, dtype=np.float32):
+    """The bundled digits in dataset order, upsampled to ``size x size`` pixels.
+
+    The protocol of the single-spike (STDP) examples, comparable with the
+    figures quoted for SpykeTorch: the first ``n_train`` of the 1797 images
+    (scikit-learn's order, no shuffling) are the training set and the rest
+    the test set (1200 / 597 by default). Pixels are scaled to ``[0, 1]``
+    (``pixels / 16``) and resized with bilinear interpolation
+    (``jax.image.resize(..., "linear")``) from 8x8 to ``size x size``.
+
+    Args:
+      size: output height and width, an int ``>= 8``.
+      n_train: number of leading images in the training set, ``1..1796``.
+      dtype: floating dtype of the images.
+
+    Returns:
+      ``((x_train, y_train), (x_test, y_test))``: images ``(N, size, size, 1)``
+      of dtype ``dtype`` and int32 labels ``(N,)``.
+
+    Raises:
+      ValueError: ``size < 8`` or ``n_train`` outside ``1..1796``.
+      TypeError: non-integer ``size`` or ``n_train``.
+    """
+    for name, value in (("size", size), ("n_train", n_train)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"load_digits_upsampled: {name} must be an int, got {value!r}")
+    if size < 8:
+        raise ValueError(f"load_digits_upsampled: size must be >= 8, got {size}")
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    bunch = _sk_load_digits()
+    count = bunch.target.shape[0]
+    if not 1 <= n_train < count:
+        raise ValueError(f"load_digits_upsampled: n_train must be in [1, {count - 1}], got {n_train}")
+    import jax
+
+    images = np.asarray(bunch.images, dtype=np.float32)[..., None] / 16.0
+    resized = np.asarray(
+        jax.image.resize(images, (count, int(size), int(size), 1), method="linear")
+    )
+    x = np.clip(resized, 0.0, 1.0).astype(dtype)
+    y = np.asarray(bunch.target, dtype=np.int32)
+    return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:])

@@ -106,3 +106,25 @@ def test_data_module_re_exports_the_digits_loader():
     (a, _), _ = data.load_digits()
     (b, _), _ = load_digits()
     np.testing.assert_array_equal(a, b)
+
+
+def test_load_digits_upsampled_protocol():
+    from spyxlike.datasets import load_digits_upsampled
+
+    (x_tr, y_tr), (x_te, y_te) = load_digits_upsampled()
+    sk = sk_load_digits()
+    assert x_tr.shape == (1200, 28, 28, 1) and x_te.shape == (597, 28, 28, 1)
+    assert x_tr.dtype == np.float32 and y_tr.dtype == np.int32
+    np.testing.assert_array_equal(y_tr, sk.target[:1200])
+    np.testing.assert_array_equal(y_te, sk.target[1200:])
+    assert 0.0 <= x_tr.min() and x_tr.max() <= 1.0
+    # The mean intensity is kept by bilinear upsampling (up to border effects).
+    np.testing.assert_allclose(x_tr.mean(axis=(1, 2, 3)), sk.images[:1200].mean(axis=(1, 2)) / 16, atol=0.03)
+
+
+@pytest.mark.parametrize("kwargs", [{"size": 4}, {"n_train": 0}, {"n_train": 1797}])
+def test_load_digits_upsampled_rejects_bad_arguments(kwargs):
+    from spyxlike.datasets import load_digits_upsampled
+
+    with pytest.raises(ValueError):
+        load_digits_upsampled(**kwargs)
