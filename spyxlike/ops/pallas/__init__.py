@@ -1,0 +1,1 @@
+"""Pallas kernels of the hot operations (GPU; tested on the CPU with ``interpret=True``)."""
