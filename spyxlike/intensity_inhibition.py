@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -104,7 +105,13 @@ def intensity_lateral_inhibition(intensities, inhibition_kernel):
         )
     if not np.isfinite(k).all():
         raise ValueError("intensity_lateral_inhibition: inhibition_kernel must be finite")
-    size = k.shape[0]
+    return _inhibit(x, jnp.asarray(k, x.dtype))
+
+
+@jax.jit
+def _inhibit(x, kernel):
+    """The computation on validated input; compiled once per shape."""
+    size = kernel.shape[0]
     rad = size // 2
     b, h, w, c = x.shape
     # (B, H, W, C * K * K), feature order (channel, row offset, column offset)
@@ -116,7 +123,6 @@ def intensity_lateral_inhibition(intensities, inhibition_kernel):
         dimension_numbers=("NHWC", "HWIO", "NHWC"),
         precision=lax.Precision.HIGHEST,
     ).reshape(b, h, w, c, size * size)
-    weights = jnp.asarray(k.reshape(-1), x.dtype)
     lower = (x[..., None] > patches).astype(x.dtype)
-    factors = jnp.sum(lower * weights, axis=-1)
+    factors = jnp.sum(lower * kernel.reshape(-1), axis=-1)
     return x + x * factors
