@@ -181,6 +181,33 @@ def test_filter_bank_functional_padding_orders():
     assert y[0, 0].sum() == 0 and y[0, :, :2].sum() == 0 and y[0, :, 7:].sum() == 0
 
 
+@pytest.mark.parametrize("k", [3, 11, 13])   # 3 and 11: shifted sums; 13: lax conv
+def test_both_bank_paths_match_naive_correlation(k):
+    rng = np.random.default_rng(k)
+    img = rng.random((2, 16, 15, 2)).astype(np.float32)
+    bank = rng.standard_normal((3, k, k)).astype(np.float32)
+    y = np.asarray(filter_bank(img, bank, padding=(1, 2, 0, 3)))
+    assert y.shape == (2, 16 + 1 - k + 1, 15 + 5 - k + 1, 6)
+    for c in range(2):
+        padded = np.pad(img[1, :, :, c], ((1, 0), (2, 3)))
+        for m in range(3):
+            np.testing.assert_allclose(y[1, :, :, c * 3 + m], correlate(padded, bank[m]), rtol=1e-4, atol=1e-4)
+
+
+def test_grad_of_a_bank_is_the_correlation_adjoint():
+    rng = np.random.default_rng(5)
+    img = rng.random((1, 8, 8, 1)).astype(np.float32)
+    bank = rng.standard_normal((2, 3, 3)).astype(np.float32)
+    g = np.asarray(jax.grad(lambda a: filter_bank(a, bank).sum())(img))[0, :, :, 0]
+    # d/dx of sum over valid outputs: each pixel collects the kernel taps that reach it
+    expected = np.zeros((8, 8))
+    for m in range(2):
+        for i in range(6):
+            for j in range(6):
+                expected[i:i + 3, j:j + 3] += bank[m]
+    np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_local_normalization_hand_computed():
     x = np.zeros((1, 3, 3, 1), np.float32)
     x[0, 1, 1, 0] = 9.0
