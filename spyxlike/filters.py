@@ -206,7 +206,7 @@ class Filter:
     Args:
       filter_kernels: a sequence of :class:`~spyxlike.filter_kernels.FilterKernel`
         objects (e.g. ``DoGKernel``, ``GaborKernel``) and/or square odd
-        ``(K, K)`` arrays.
+        ``(K, K)`` arrays, or one ``(F, K, K)`` NumPy stack.
       padding: zero padding of the convolution (int or Expand4 tuple).
       thresholds: ``None``, one float for all kernels, or a sequence with one
         float per kernel.
@@ -226,7 +226,9 @@ class Filter:
     """
 
     def __init__(self, filter_kernels, padding=0, thresholds=None, use_abs: bool = False):
-        if isinstance(filter_kernels, (FilterKernel, np.ndarray)):
+        if isinstance(filter_kernels, np.ndarray) and filter_kernels.ndim == 3:
+            filter_kernels = list(filter_kernels)      # an (F, K, K) stack
+        elif isinstance(filter_kernels, (FilterKernel, np.ndarray)):
             filter_kernels = [filter_kernels]
         if not isinstance(filter_kernels, (list, tuple)) or len(filter_kernels) == 0:
             raise ValueError(

@@ -161,6 +161,13 @@ def test_filter_scalar_threshold_and_raw_array_kernels():
     np.testing.assert_allclose(y[0, :, :, 0], np.where(expected < 0, 0, expected), atol=1e-5)
 
 
+def test_filter_accepts_a_numpy_stack():
+    stack = np.stack([DoGKernel(5, 1.0, 2.0)(), GaborKernel(5, 0.0)()])
+    f = Filter(stack)
+    assert f.number_of_kernels == 2
+    np.testing.assert_array_equal(f.kernels, stack)
+
+
 def test_filter_multichannel_is_channel_major():
     rng = np.random.default_rng(2)
     img = rng.random((1, 8, 8, 2)).astype(np.float32)
