@@ -15,11 +15,14 @@ shape ``(batch, H, W, C)``, to winners ``(batch, kwta, 3)`` int32 rows
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 
+@functools.partial(jax.jit, static_argnames=("time_axis",))
 def first_crossing(fired: jax.Array, potentials: jax.Array, time_axis: int = 1):
     """Spike time and potential at that time from a boolean ``fired`` mask over time.
 
@@ -54,7 +57,18 @@ def candidates(times, values, time_steps: int, spyketorch_rule: bool):
 
 def k_winners_reference(times, values, kwta: int, radius_y: int, radius_x: int,
                         time_steps: int, exclude_feature: bool, spyketorch_rule: bool):
-    """Pure-JAX reference: ``kwta`` sequential masked selections per sample."""
+    """Pure-JAX reference: ``kwta`` sequential masked selections per sample.
+
+    Compiled once per shape, ``kwta`` and rule: the radii and ``T`` are traced.
+    """
+    return _k_winners_reference(times, values, kwta, np.int32(radius_y), np.int32(radius_x),
+                                np.int32(time_steps), bool(exclude_feature),
+                                bool(spyketorch_rule))
+
+
+@functools.partial(jax.jit, static_argnums=(2, 6, 7))
+def _k_winners_reference(times, values, kwta: int, radius_y: int, radius_x: int,
+                         time_steps, exclude_feature: bool, spyketorch_rule: bool):
     _, H, W, C = times.shape
     hh = jnp.arange(H, dtype=jnp.int32)[:, None, None]
     ww = jnp.arange(W, dtype=jnp.int32)[None, :, None]
@@ -90,6 +104,7 @@ def k_winners_reference(times, values, kwta: int, radius_y: int, radius_x: int,
     return jax.vmap(one)(times, values)
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7))
 def k_winners_native(times, values, kwta: int, radius_y: int, radius_x: int,
                      time_steps: int, exclude_feature: bool, spyketorch_rule: bool):
     """The C++ kernel ``spyxlike_k_winners`` (one candidate pass + kwta scans per sample)."""

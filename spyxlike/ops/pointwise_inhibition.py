@@ -17,6 +17,8 @@ Every other feature is multiplied by 0 at every step.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,7 +42,12 @@ def pointwise_keep(x, spyker: bool, threshold: float):
 
 
 def pointwise_inhibition_reference(x, spyker: bool, threshold: float):
-    """Pure-JAX reference (see the module docstring)."""
+    """Pure-JAX reference (see the module docstring); compiled once per shape and rule."""
+    return _pointwise_inhibition_reference(x, bool(spyker), np.float32(threshold))
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _pointwise_inhibition_reference(x, spyker: bool, threshold):
     if x.shape[1] == 0 or x.shape[-1] == 0 or x.size == 0:
         return x
     keep, coef = pointwise_keep(x, spyker, threshold)
@@ -49,6 +56,7 @@ def pointwise_inhibition_reference(x, spyker: bool, threshold: float):
     return x * factor[:, None]
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2))
 def pointwise_inhibition_native(x, spyker: bool, threshold: float):
     """The C++ kernel ``spyxlike_pointwise_inhibit`` (one pass per position)."""
     call = jax.ffi.ffi_call(

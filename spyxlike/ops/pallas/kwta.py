@@ -71,6 +71,7 @@ def _kwta_kernel(t_ref, v_ref, f_ref, r_ref, c_ref, *, H, W, C, time_steps, kwta
     c_ref[...] = co
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7), static_argnames=("interpret",))
 def k_winners_pallas(times, values, kwta: int, radius_y: int, radius_x: int, time_steps: int,
                      exclude_feature: bool, spyketorch_rule: bool, *, interpret=None):
     """Pallas k-WTA; arguments and result as :func:`spyxlike.ops.kwta.k_winners_reference`.

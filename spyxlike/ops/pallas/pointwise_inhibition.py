@@ -40,6 +40,7 @@ def _pointwise_kernel(x_ref, y_ref, *, time_steps, spyker, threshold):
     y_ref[0] = x * factor
 
 
+@functools.partial(jax.jit, static_argnums=(1, 2), static_argnames=("interpret",))
 def pointwise_inhibition_pallas(x, spyker: bool, threshold: float, *, interpret=None):
     """Pallas point-wise inhibition; arguments as the reference.
 
