@@ -31,6 +31,8 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_evsim_fc"] = Capsule(SpyxlikeEvsimFc);
     cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
     cpu["spyxlike_fire"] = Capsule(SpyxlikeFire);
+    cpu["spyxlike_k_winners"] = Capsule(SpyxlikeKWinners);
+    cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
