@@ -202,7 +202,7 @@ class _ConvProblem:
         _check_winner_range(feature, row, col, valid, cout, out_h, out_w, op)
         self.feature = jnp.where(valid, feature, -1)
         self.row, self.col = row, col
-        self.pad_time = _ops.NEVER if self.time_steps is None else self.time_steps
+        self.pad_time = int(_ops.NEVER) if self.time_steps is None else self.time_steps
         self.op = op
 
     @property

@@ -26,6 +26,8 @@ Winners whose feature or position lies outside the layer are skipped.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -95,6 +97,10 @@ def _stabilizer(w, stabilize, lower, upper):
     return (w - lower) * (upper - w)
 
 
+_STATIC = ("stride", "pad", "pad_time", "stabilize", "lower", "upper", "sequential")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def stdp_conv_reference(
     weights, pre_times, post_times, feature, row, col, rates, *,
     stride, pad, pad_time, stabilize, lower, upper, sequential,

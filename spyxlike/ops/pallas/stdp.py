@@ -48,6 +48,7 @@ def _kernel(w_ref, pre_ref, feat_ref, sample_ref, y_ref, x_ref, tpost_ref, rates
         out_ref[0] = jnp.clip(w0 + acc * stab(w0), lower, upper)
 
 
+@functools.partial(jax.jit, static_argnames=_ops._STATIC + ("interpret",))
 def stdp_conv_pallas(
     weights, pre_times, post_times, feature, row, col, rates, *,
     stride, pad, pad_time, stabilize, lower, upper, sequential, interpret=None,
