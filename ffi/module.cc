@@ -33,6 +33,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_fire"] = Capsule(SpyxlikeFire);
     cpu["spyxlike_k_winners"] = Capsule(SpyxlikeKWinners);
     cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);
+    cpu["spyxlike_stdp_conv"] = Capsule(SpyxlikeStdpConv);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
