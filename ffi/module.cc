@@ -30,6 +30,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_srm_spike_fwd"] = Capsule(SpyxlikeSrmSpikeFwd);
     cpu["spyxlike_evsim_fc"] = Capsule(SpyxlikeEvsimFc);
     cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
+    cpu["spyxlike_event_conv_fire"] = Capsule(SpyxlikeEventConvFire);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
