@@ -104,7 +104,7 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   std::atomic<bool> bad_time{false};
   spyxlike::ParallelFor(&pool, n, 1, [&](int64_t begin, int64_t end) {
     spyxlike::EventConvScratch w;
-    w.Resize(s);
+    w.Prepare(s);
     for (int64_t i = begin; i < end; ++i) {
       const int64_t g = i / B;
       if (!spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
