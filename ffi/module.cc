@@ -34,6 +34,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_k_winners"] = Capsule(SpyxlikeKWinners);
     cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);
     cpu["spyxlike_stdp_conv"] = Capsule(SpyxlikeStdpConv);
+    cpu["spyxlike_event_conv_fire"] = Capsule(SpyxlikeEventConvFire);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }

@@ -1,0 +1,140 @@
+// XLA FFI handler for the event-driven conv + fire of single-spike inputs.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "parallel.h"
+#include "shapes.h"
+#include "spyxlike/event_conv.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+namespace {
+
+// times:     (L..., B, H, W, Cin) int32 in [0, T]
+// kernel:    (L..., kh, kw, Cin, Cout) float32 (HWIO)
+// threshold: (L...) float32
+// L... are leading (vmapped) dims shared by all three; their rank is the
+// threshold's rank. Outputs post (int32) and fire (float32) are
+// (L..., B, Ho, Wo, Cout); final is the same or empty (not requested).
+ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
+                             ffi::Buffer<ffi::F32> kernel, ffi::Buffer<ffi::F32> threshold,
+                             int64_t time_steps, int64_t stride_h, int64_t stride_w,
+                             int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
+                             int64_t pad_right, ffi::ResultBuffer<ffi::S32> post,
+                             ffi::ResultBuffer<ffi::F32> fire, ffi::ResultBuffer<ffi::F32> final) {
+  using spyxlike::InvalidArgument;
+  const auto td = times.dimensions();
+  const auto kd = kernel.dimensions();
+  const auto hd = threshold.dimensions();
+  const size_t nl = hd.size();
+  if (td.size() != nl + 4 || kd.size() != nl + 4) {
+    return InvalidArgument(
+        "conv_fire: expected times (L..., B, H, W, Cin), kernel (L..., kh, kw, Cin, Cout) and "
+        "threshold (L...)");
+  }
+  int64_t groups = 1;
+  for (size_t d = 0; d < nl; ++d) {
+    if (td[d] != hd[d] || kd[d] != hd[d]) {
+      return InvalidArgument("conv_fire: leading (vmapped) dims of times, kernel, threshold differ");
+    }
+    groups *= hd[d];
+  }
+  if (time_steps < 1 || time_steps > INT32_MAX - 2) {
+    return InvalidArgument("conv_fire: time_steps must be >= 1");
+  }
+  if (stride_h < 1 || stride_w < 1) return InvalidArgument("conv_fire: strides must be >= 1");
+  if (pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) {
+    return InvalidArgument("conv_fire: padding must be >= 0");
+  }
+  spyxlike::EventConvShape s;
+  const int64_t B = td[nl];
+  s.H = td[nl + 1];
+  s.W = td[nl + 2];
+  s.Cin = td[nl + 3];
+  s.kh = kd[nl];
+  s.kw = kd[nl + 1];
+  s.Cout = kd[nl + 3];
+  if (kd[nl + 2] != s.Cin) return InvalidArgument("conv_fire: kernel Cin differs from times Cin");
+  if (s.kh < 1 || s.kw < 1) return InvalidArgument("conv_fire: empty kernel window");
+  const int64_t hp = s.H + pad_top + pad_bottom;
+  const int64_t wp = s.W + pad_left + pad_right;
+  if (hp < s.kh || wp < s.kw) {
+    return InvalidArgument("conv_fire: kernel larger than the padded input");
+  }
+  if (s.H * s.W * s.Cin >= INT32_MAX) return InvalidArgument("conv_fire: input too large");
+  s.Cp = spyxlike::EventConvPaddedChannels(s.Cout);
+  s.sh = stride_h;
+  s.sw = stride_w;
+  s.pt = pad_top;
+  s.pl = pad_left;
+  s.Ho = (hp - s.kh) / stride_h + 1;
+  s.Wo = (wp - s.kw) / stride_w + 1;
+  s.T = static_cast<int32_t>(time_steps);
+  if (s.Ho * s.Wo >= INT32_MAX) return InvalidArgument("conv_fire: output too large");
+  std::vector<int64_t> out_dims(td.begin(), td.begin() + nl + 1);
+  out_dims.push_back(s.Ho);
+  out_dims.push_back(s.Wo);
+  out_dims.push_back(s.Cout);
+  if (!spyxlike::SameDims(post->dimensions(), out_dims) ||
+      !spyxlike::SameDims(fire->dimensions(), out_dims)) {
+    return InvalidArgument("conv_fire: output buffers must be (L..., B, Ho, Wo, Cout)");
+  }
+  const bool with_final = final->element_count() != 0;
+  if (with_final && !spyxlike::SameDims(final->dimensions(), out_dims)) {
+    return InvalidArgument("conv_fire: final potentials buffer must be (L..., B, Ho, Wo, Cout)");
+  }
+  const int64_t n = groups * B;
+  const int64_t in_size = s.H * s.W * s.Cin;
+  const int64_t out_size = s.Ho * s.Wo * s.Cout;
+  if (n == 0 || out_size == 0) return ffi::Error::Success();
+  const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
+  const int64_t kp_size = s.kh * s.kw * s.Cin * s.Cp;
+  std::vector<float> packed(static_cast<size_t>(groups * kp_size));
+  for (int64_t g = 0; g < groups; ++g) {
+    spyxlike::EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * kp_size);
+  }
+  const int32_t* tp = times.typed_data();
+  const float* hp_data = threshold.typed_data();
+  int32_t* po = post->typed_data();
+  float* fo = fire->typed_data();
+  float* zo = with_final ? final->typed_data() : nullptr;
+  std::atomic<bool> bad_time{false};
+  spyxlike::ParallelFor(&pool, n, 1, [&](int64_t begin, int64_t end) {
+    spyxlike::EventConvScratch w;
+    w.Prepare(s);
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t g = i / B;
+      if (!spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
+                                         hp_data[g], s, w, po + i * out_size, fo + i * out_size,
+                                         zo ? zo + i * out_size : nullptr)) {
+        bad_time.store(true);
+      }
+    }
+  });
+  if (bad_time.load()) {
+    return InvalidArgument("conv_fire: pre_times must lie in [0, time_steps]");
+  }
+  return ffi::Error::Success();
+}
+
+}  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpyxlikeEventConvFire, EventConvFireImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::S32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<int64_t>("time_steps")
+                                  .Attr<int64_t>("stride_h")
+                                  .Attr<int64_t>("stride_w")
+                                  .Attr<int64_t>("pad_top")
+                                  .Attr<int64_t>("pad_left")
+                                  .Attr<int64_t>("pad_bottom")
+                                  .Attr<int64_t>("pad_right")
+                                  .Ret<ffi::Buffer<ffi::S32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>()
+                                  .Ret<ffi::Buffer<ffi::F32>>());
