@@ -390,4 +390,5 @@ def spyker_log_kernels(size: int, stds) -> np.ndarray:
         raise ValueError("LoG: stds must hold at least one standard deviation, got an empty sequence")
     vals = [_check_real(s, f"LoG: stds[{i}]", positive=True) for i, s in enumerate(list(stds))]
     root2 = math.sqrt(2.0)
-    return np.stack([_unit_gaussian(half, s / root2) - _unit_gaussian(half, s * root2) for s in vals]).astype(np.float32)
+    kernels = [_unit_gaussian(half, s / root2) - _unit_gaussian(half, s * root2) for s in vals]
+    return np.stack(kernels).astype(np.float32)

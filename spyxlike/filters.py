@@ -308,7 +308,8 @@ class Filter:
 
     def __repr__(self) -> str:
         return (f"Filter(number_of_kernels={self.number_of_kernels}, max_window_size={self.max_window_size}, "
-                f"padding={self.padding}, thresholds={None if self.thresholds is None else self.thresholds.tolist()}, "
+                f"padding={self.padding}, "
+                f"thresholds={None if self.thresholds is None else self.thresholds.tolist()}, "
                 f"use_abs={self.use_abs})")
 
 

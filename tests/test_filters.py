@@ -262,7 +262,8 @@ def test_spyker_gabor_and_log_kernels_match(rec):
 
 @pytest.mark.parametrize("i", [0, 1, 2])
 def test_spyker_dog_outputs(rec, i):
-    m = DoG(int(rec[f"dog{i}_size"]), [DoGFilter(*s) for s in rec[f"dog{i}_stds"]], pad=pad_arg(rec[f"dog{i}_pad"]))
+    m = DoG(int(rec[f"dog{i}_size"]), [DoGFilter(*s) for s in rec[f"dog{i}_stds"]],
+            pad=pad_arg(rec[f"dog{i}_pad"]))
     for j in (1, 2):
         y = np.asarray(m(nhwc(rec[f"img{j}"])))
         ref = nhwc(rec[f"dog{i}_out{j}"])

@@ -1,4 +1,4 @@
-"""intensity_lateral_inhibition / generate_inhibition_kernel: SpykeTorch semantics, hand cases, transforms, errors."""
+"""intensity_lateral_inhibition and generate_inhibition_kernel: SpykeTorch semantics, hand cases, errors."""
 
 import jax
 import numpy as np

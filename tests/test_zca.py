@@ -1,4 +1,4 @@
-"""ZCA whitening: identity covariance, Spyker oracle, split, save/load round trip, corrupt files, transforms, errors."""
+"""ZCA whitening: identity covariance, Spyker oracle, split, save/load, corrupt files, transforms, errors."""
 
 import os
 import zipfile
