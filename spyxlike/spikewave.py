@@ -206,7 +206,8 @@ def fire(potentials, threshold=None, return_thresholded_potentials: bool = False
         threshold runs the reference.
       return_thresholded_potentials: also return :math:`\tilde p`.
       impl: ``"auto"``, ``"reference"``, ``"native"`` (C++, float32 and a
-        static threshold) or ``"pallas"`` (see :mod:`spyxlike.ops.dispatch`).
+        static threshold) or ``"pallas"`` (any threshold; see
+        :mod:`spyxlike.ops.dispatch`).
 
     Returns:
       The spike-wave (dtype of ``potentials``), and the thresholded potentials
@@ -228,15 +229,14 @@ def fire(potentials, threshold=None, return_thresholded_potentials: bool = False
     if threshold is not None and static_threshold:
         threshold = float(threshold)
     if impl == "pallas":
-        if not static_threshold:
-            raise ValueError("fire: impl='pallas' needs a static (Python number) threshold")
         if p.size == 0:
             spikes, thr = fire_reference(p, threshold, feature_ndim)
         else:
             spikes, thr = fire_pallas(p, threshold, feature_ndim)
     elif use_native(impl, "fire", supported=static_threshold and p.dtype == jnp.float32,
                     why_not="needs float32 potentials and a static (Python number) threshold"):
-        spikes, thr = fire_native(p, threshold, feature_ndim)
+        spikes, thr = fire_native(p, threshold, feature_ndim,
+                                  with_thresholded=bool(return_thresholded_potentials))
     else:
         spikes, thr = fire_reference(p, threshold, feature_ndim)
     if return_thresholded_potentials:
@@ -282,7 +282,6 @@ def spyker_fire(potentials, threshold=0.0, *, code: str = "rank", dtype=jnp.floa
     th = jnp.asarray(threshold, p.dtype)
     if code == "rank":
         return (p > th).astype(dt)
-
     return _rate_fire(p, th).astype(dt)
 
 

@@ -12,9 +12,11 @@ namespace {
 
 // potentials: (batch..., T, N) float32 where N is the product of the trailing
 // `feature_ndim` dims; all leading dims (vmapped ones included) are batch.
-// Outputs spikes and thresholded potentials, both shaped like the input.
+// Outputs spikes and thresholded potentials, both shaped like the input; with
+// write_thresholded == 0 the second output is left unwritten (the caller drops
+// it), which saves a full pass of memory writes.
 ffi::Error FireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> potentials, float threshold,
-                    int64_t last_step_only, int64_t feature_ndim,
+                    int64_t last_step_only, int64_t feature_ndim, int64_t write_thresholded,
                     ffi::ResultBuffer<ffi::F32> spikes,
                     ffi::ResultBuffer<ffi::F32> thresholded) {
   const auto dims = potentials.dimensions();
@@ -35,14 +37,14 @@ ffi::Error FireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> potentials, floa
   const int64_t batch = total / block;
   const float* in = potentials.typed_data();
   float* out_s = spikes->typed_data();
-  float* out_t = thresholded->typed_data();
+  float* out_t = write_thresholded != 0 ? thresholded->typed_data() : nullptr;
   const bool last = last_step_only != 0;
   // ~64k elements per chunk keeps the pool overhead small for tiny blocks.
   const int64_t min_chunk = std::max<int64_t>(1, (int64_t{1} << 16) / block);
   spyxlike::ParallelFor(&pool, batch, min_chunk, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       spyxlike::FireBlock(in + b * block, steps, n, threshold, last, out_s + b * block,
-                          out_t + b * block);
+                          out_t ? out_t + b * block : nullptr);
     }
   });
   return ffi::Error::Success();
@@ -57,5 +59,6 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(SpyxlikeFire, FireImpl,
                                   .Attr<float>("threshold")
                                   .Attr<int64_t>("last_step_only")
                                   .Attr<int64_t>("feature_ndim")
+                                  .Attr<int64_t>("write_thresholded")
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());

@@ -31,16 +31,21 @@ def fire_reference(potentials: jax.Array, threshold, feature_ndim: int):
     return fired.astype(p.dtype), jnp.where(fired, p, zero)
 
 
-def fire_native(potentials: jax.Array, threshold, feature_ndim: int):
-    """The C++ kernel ``spyxlike_fire`` (one pass, both outputs, both cores).
+def fire_native(potentials: jax.Array, threshold, feature_ndim: int, *,
+                with_thresholded: bool = True):
+    """The C++ kernel ``spyxlike_fire`` (one pass, all cores).
 
     ``potentials`` must be float32 and ``threshold`` a Python number or ``None``.
+    Returns ``(spikes, thresholded)``, or ``(spikes, None)`` without
+    ``with_thresholded`` (the kernel then leaves that output unwritten).
     """
     out = jax.ShapeDtypeStruct(potentials.shape, jnp.float32)
     call = jax.ffi.ffi_call("spyxlike_fire", (out, out), vmap_method="broadcast_all")
-    return call(
+    res = call(
         potentials,
         threshold=np.float32(0.0 if threshold is None else threshold),
         last_step_only=np.int64(threshold is None),
         feature_ndim=np.int64(feature_ndim),
+        write_thresholded=np.int64(with_thresholded),
     )
+    return (res[0], res[1]) if with_thresholded else (res[0], None)
