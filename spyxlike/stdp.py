@@ -22,6 +22,25 @@ rule; for batch 1 and one winner per feature it equals SpykeTorch's
 ``STDP.forward`` exactly), or they are applied one after another
 (``accumulate="sequential"``, what Spyker 0.1.0's ``Conv.stdp`` does; see
 :func:`stdp_spyker`).
+
+Differences from the seeds (checked against Spyker 0.1.0 and SpykeTorch's code):
+
+* SpykeTorch assigns ``lr[f]`` per winner, so with several winners in one
+  feature the last one wins; spyxlike sums them (``"sum"``) or applies them
+  in turn (``"sequential"``). SpykeTorch has no batch axis, stride or padding.
+* SpykeTorch clamps the whole kernel after an update (so does ``"sum"``);
+  Spyker clamps only the winner's feature after each winner (so does
+  ``"sequential"``).
+* Spyker takes the rates of a winner from ``stdpconfig[Winner.c]``;
+  spyxlike takes one rate pair per feature (``learning_rates``) or, in
+  :func:`stdp_spyker`, a ``config_index`` per winner slot.
+* Spyker 0.1.0's ``FC.stdp`` ignores the output (it acts as if every
+  post-synaptic time were 0) and reads the neuron from ``Winner.x`` while
+  ``fcwta`` fills ``Winner.z``; :func:`stdp_fc` and :func:`stdp_spyker_fc`
+  use the post-synaptic times and ``Winners.feature``.
+* Spyker does not check winners and reads out of bounds for rows or columns
+  outside the output; spyxlike raises for concrete winners and skips them
+  when traced.
 """
 
 from __future__ import annotations
