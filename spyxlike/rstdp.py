@@ -24,7 +24,7 @@ from spyxlike.stdp_config import learning_rate_table
 __all__ = ["rstdp_conv", "rstdp_fc"]
 
 
-def _reward_rates(p: _ConvProblem, reward, stdp_rates, anti_stdp_rates, op: str):
+def _reward_tables(p: _ConvProblem, reward, stdp_rates, anti_stdp_rates, op: str):
     reward = _array(reward)
     batch = p.feature.shape[0]
     if tuple(reward.shape) != (batch,):
@@ -36,9 +36,11 @@ def _reward_rates(p: _ConvProblem, reward, stdp_rates, anti_stdp_rates, op: str)
         raise ValueError(f"{op}: reward must not hold NaN")
     plus = learning_rate_table(stdp_rates, p.cout, f"{op}: stdp_rates")
     minus = learning_rate_table(anti_stdp_rates, p.cout, f"{op}: anti_stdp_rates")
-    sign = jnp.sign(jnp.asarray(reward, jnp.float32))[:, None, None]
-    return jnp.where(sign > 0, p.rates_from_table(plus),
-                     jnp.where(sign < 0, p.rates_from_table(minus), 0.0))
+    # table 0 on reward, table 1 on punishment, no table (-1) on 0
+    r = jnp.asarray(reward)
+    per_sample = jnp.where(r > 0, 0, jnp.where(r < 0, 1, -1)).astype(jnp.int32)
+    index = jnp.broadcast_to(per_sample[:, None], p.feature.shape)
+    return jnp.stack([plus, minus]), index
 
 
 def rstdp_conv(weights, pre_times, post_times, winners, reward, stdp_rates, anti_stdp_rates, *,
@@ -74,7 +76,8 @@ def rstdp_conv(weights, pre_times, post_times, winners, reward, stdp_rates, anti
     op = "rstdp_conv"
     p = _ConvProblem(op, weights, pre_times, post_times, winners, stride, padding,
                      lower_bound, upper_bound, time_steps, accumulate, impl)
-    return p.run(_reward_rates(p, reward, stdp_rates, anti_stdp_rates, op), use_stabilizer)
+    tables, index = _reward_tables(p, reward, stdp_rates, anti_stdp_rates, op)
+    return p.run(tables, use_stabilizer, index)
 
 
 def rstdp_fc(weights, pre_times, post_times, winners, reward, stdp_rates, anti_stdp_rates, *,
@@ -108,4 +111,5 @@ def rstdp_fc(weights, pre_times, post_times, winners, reward, stdp_rates, anti_s
     w, pre, post, win = _fc_as_conv(op, weights, pre_times, post_times, winners)
     p = _ConvProblem(op, w, pre, post, win, 1, 0, lower_bound, upper_bound, time_steps,
                      accumulate, impl)
-    return p.run(_reward_rates(p, reward, stdp_rates, anti_stdp_rates, op), use_stabilizer)[0, 0]
+    tables, index = _reward_tables(p, reward, stdp_rates, anti_stdp_rates, op)
+    return p.run(tables, use_stabilizer, index)[0, 0]

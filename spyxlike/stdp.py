@@ -22,6 +22,25 @@ rule; for batch 1 and one winner per feature it equals SpykeTorch's
 ``STDP.forward`` exactly), or they are applied one after another
 (``accumulate="sequential"``, what Spyker 0.1.0's ``Conv.stdp`` does; see
 :func:`stdp_spyker`).
+
+Differences from the seeds (checked against Spyker 0.1.0 and SpykeTorch's code):
+
+* SpykeTorch assigns ``lr[f]`` per winner, so with several winners in one
+  feature the last one wins; spyxlike sums them (``"sum"``) or applies them
+  in turn (``"sequential"``). SpykeTorch has no batch axis, stride or padding.
+* SpykeTorch clamps the whole kernel after an update (so does ``"sum"``);
+  Spyker clamps only the winner's feature after each winner (so does
+  ``"sequential"``).
+* Spyker takes the rates of a winner from ``stdpconfig[Winner.c]``;
+  spyxlike takes one rate pair per feature (``learning_rates``) or, in
+  :func:`stdp_spyker`, a ``config_index`` per winner slot.
+* Spyker 0.1.0's ``FC.stdp`` ignores the output (it acts as if every
+  post-synaptic time were 0) and reads the neuron from ``Winner.x`` while
+  ``fcwta`` fills ``Winner.z``; :func:`stdp_fc` and :func:`stdp_spyker_fc`
+  use the post-synaptic times and ``Winners.feature``.
+* Spyker does not check winners and reads out of bounds for rows or columns
+  outside the output; spyxlike raises for concrete winners and skips them
+  when traced.
 """
 
 from __future__ import annotations
@@ -200,8 +219,7 @@ class _ConvProblem:
             )
         feature, row, col, valid = _check_winners(winners, batch, op)
         _check_winner_range(feature, row, col, valid, cout, out_h, out_w, op)
-        self.feature = jnp.where(valid, feature, -1)
-        self.row, self.col = row, col
+        self.feature, self.row, self.col, self.valid = feature, row, col, valid
         self.pad_time = int(_ops.NEVER) if self.time_steps is None else self.time_steps
         self.op = op
 
@@ -209,17 +227,16 @@ class _ConvProblem:
     def cout(self) -> int:
         return int(self.weights.shape[-1])
 
-    def rates_from_table(self, table):
-        """Per-winner ``(B, k, 2)`` rates from a ``(Cout, 2)`` table."""
-        return table[jnp.clip(self.feature, 0, self.cout - 1)]
-
-    def run(self, rates, stabilize: bool):
+    def run(self, tables, stabilize: bool, rate_index=None):
+        """New weights; ``tables`` ``(R, Cout, 2)``, ``rate_index`` ``(B, k)`` (None: table 0)."""
         kwargs = dict(
             stride=self.stride, pad=self.pad, pad_time=self.pad_time, stabilize=bool(stabilize),
             lower=self.lower, upper=self.upper, sequential=self.sequential,
         )
-        args = (self.weights, self.pre, self.post, self.feature, self.row, self.col,
-                jnp.asarray(rates, jnp.float32))
+        if rate_index is None:
+            rate_index = jnp.zeros((0,), jnp.int32)
+        args = (self.weights, self.pre, self.post, self.feature, self.row, self.col, self.valid,
+                jnp.asarray(rate_index, jnp.int32), jnp.asarray(tables, jnp.float32))
         if self.impl == "pallas":
             from spyxlike.ops.pallas.stdp import stdp_conv_pallas
 
@@ -348,7 +365,7 @@ def stdp_conv(weights, pre_times, post_times, winners, learning_rates, *, stride
     p = _ConvProblem(op, weights, pre_times, post_times, winners, stride, padding,
                      lower_bound, upper_bound, time_steps, accumulate, impl)
     table = learning_rate_table(learning_rates, p.cout, f"{op}: learning_rates")
-    return p.run(p.rates_from_table(table), use_stabilizer)
+    return p.run(table[None], use_stabilizer)
 
 
 def stdp_fc(weights, pre_times, post_times, winners, learning_rates, *, use_stabilizer=True,
@@ -386,7 +403,7 @@ def stdp_fc(weights, pre_times, post_times, winners, learning_rates, *, use_stab
     p = _ConvProblem(op, w, pre, post, win, 1, 0, lower_bound, upper_bound, time_steps,
                      accumulate, impl)
     table = learning_rate_table(learning_rates, p.cout, f"{op}: learning_rates")
-    return p.run(p.rates_from_table(table), use_stabilizer)[0, 0]
+    return p.run(table[None], use_stabilizer)[0, 0]
 
 
 def _spyker_configs(config, op: str):
@@ -405,27 +422,27 @@ def _spyker_configs(config, op: str):
     return configs
 
 
-def _spyker_rates(p: _ConvProblem, configs, config_index, op: str):
-    table = jnp.asarray([[c.positive, c.negative] for c in configs], jnp.float32)
-    shape = tuple(p.feature.shape)
+def _spyker_tables(p: _ConvProblem, configs, config_index, op: str):
+    """``(len(configs), Cout, 2)`` tables and the ``(B, k)`` config of each winner (or None)."""
+    pairs = np.asarray([[c.positive, c.negative] for c in configs], np.float32)
+    tables = np.broadcast_to(pairs[:, None, :], (len(configs), p.cout, 2))
     if config_index is None:
-        index = jnp.zeros(shape, jnp.int32)
-    else:
-        index = _array(config_index)
-        if tuple(index.shape) != shape or not jnp.issubdtype(index.dtype, jnp.integer):
+        return tables, None
+    shape = tuple(p.feature.shape)
+    index = _array(config_index)
+    if tuple(index.shape) != shape or not jnp.issubdtype(index.dtype, jnp.integer):
+        raise ValueError(
+            f"{op}: config_index must be integers of shape {shape} (one per winner slot), "
+            f"got {index.dtype} {tuple(index.shape)}"
+        )
+    if _is_concrete(index, p.valid) and index.size:
+        used = np.asarray(index)[np.asarray(p.valid)]
+        if used.size and (used.min() < 0 or used.max() >= len(configs)):
             raise ValueError(
-                f"{op}: config_index must be integers of shape {shape} (one per winner slot), "
-                f"got {index.dtype} {tuple(index.shape)}"
+                f"{op}: config_index must be in [0, {len(configs)}), got values in "
+                f"[{used.min()}, {used.max()}]"
             )
-        if _is_concrete(index) and index.size:
-            i = np.asarray(index)[np.asarray(p.feature) >= 0] if _is_concrete(p.feature) else np.asarray(index)
-            if i.size and (i.min() < 0 or i.max() >= len(configs)):
-                raise ValueError(
-                    f"{op}: config_index must be in [0, {len(configs)}), got values in "
-                    f"[{i.min()}, {i.max()}]"
-                )
-        index = jnp.clip(jnp.asarray(index, jnp.int32), 0, len(configs) - 1)
-    return table[index]
+    return tables, index
 
 
 def stdp_spyker(weights, pre_times, post_times, winners, config, *, config_index=None, stride=1,
@@ -468,7 +485,8 @@ def stdp_spyker(weights, pre_times, post_times, winners, config, *, config_index
     c = configs[0]
     p = _ConvProblem(op, weights, pre_times, post_times, winners, stride, padding,
                      c.lower, c.upper, time_steps, "sequential", impl)
-    return p.run(_spyker_rates(p, configs, config_index, op), c.stabilize)
+    tables, index = _spyker_tables(p, configs, config_index, op)
+    return p.run(tables, c.stabilize, index)
 
 
 def stdp_spyker_fc(weights, pre_times, post_times, winners, config, *, config_index=None,
@@ -503,4 +521,5 @@ def stdp_spyker_fc(weights, pre_times, post_times, winners, config, *, config_in
     c = configs[0]
     w, pre, post, win = _fc_as_conv(op, weights, pre_times, post_times, winners)
     p = _ConvProblem(op, w, pre, post, win, 1, 0, c.lower, c.upper, time_steps, "sequential", impl)
-    return p.run(_spyker_rates(p, configs, config_index, op), c.stabilize)[0, 0]
+    tables, index = _spyker_tables(p, configs, config_index, op)
+    return p.run(tables, c.stabilize, index)[0, 0]

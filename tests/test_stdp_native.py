@@ -27,7 +27,7 @@ def _problem(rng, batch, height, width, cin, cout, kernel, stride, pad, steps, s
     return w, pre, post, Winners(feature, row, col, valid), rates
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     batch=st.integers(1, 3), size=st.tuples(st.integers(3, 8), st.integers(3, 8)),
     cin=st.integers(1, 3), cout=st.integers(1, 4),
@@ -129,3 +129,24 @@ def test_fc_native_and_pallas_match_reference():
         for impl in ("native", "pallas"):
             out = stdp.stdp_fc(w, pre, post, win, (0.05, -0.04), accumulate=accumulate, impl=impl)
             np.testing.assert_allclose(np.asarray(out), np.asarray(ref), atol=1e-6)
+
+
+@pytest.mark.parametrize("impl", ["native", "pallas"])
+def test_config_index_outside_the_tables_skips_the_slot_under_jit(impl):
+    from spyxlike.stdp_config import STDPConfig
+
+    rng = np.random.default_rng(13)
+    w, pre, post, win, _ = _problem(rng, 2, 6, 6, 2, 3, (3, 3), (1, 1), (0, 0, 0, 0), 5, 3)
+    configs = [STDPConfig(0.2, -0.1), STDPConfig(-0.1, 0.05)]
+    index = np.array([[0, 5, 1], [-1, 1, 2]], np.int32)
+
+    def run(i, idx):
+        return jax.jit(lambda ix: stdp.stdp_spyker(w, pre, post, win, configs, config_index=ix, impl=i))(idx)
+
+    expected = run("reference", index)
+    np.testing.assert_allclose(np.asarray(run(impl, index)), np.asarray(expected), atol=1e-6)
+    # slots with index 5, -1 and 2 contribute nothing: same as marking them invalid
+    keep = Winners(win.feature, win.row, win.col, win.valid & (index >= 0) & (index < 2))
+    clean = stdp.stdp_spyker(w, pre, post, keep, configs, config_index=np.clip(index, 0, 1),
+                             impl="reference")
+    np.testing.assert_allclose(np.asarray(expected), np.asarray(clean), atol=1e-7)

@@ -4,9 +4,12 @@ Arguments are validated by :mod:`spyxlike.stdp`; here:
 
 * ``weights`` float32 ``(kh, kw, Cin, Cout)`` (HWIO);
 * ``pre_times`` int32 ``(B, H, W, Cin)``, ``post_times`` int32 ``(B, Ho, Wo, Cout)``;
-* ``feature``, ``row``, ``col`` int32 ``(B, k)``: the winners, ``feature < 0``
-  marks an unused slot (the caller folds ``Winners.valid`` into it);
-* ``rates`` float32 ``(B, k, 2)``: ``(a_LTP, a_LTD)`` of each winner;
+* ``feature``, ``row``, ``col`` int32 and ``valid`` bool ``(B, k)``: the winners;
+* ``tables`` float32 ``(R, Cout, 2)``: ``R`` learning-rate tables
+  (``(a_LTP, a_LTD)`` per feature);
+* ``rate_index`` int32 ``(B, k)``: the table of each winner slot, ``< 0`` (or ``>= R``) to
+  skip the slot (R-STDP's "no reward", Spyker's ``Winner.c``), or shape
+  ``(0,)`` for table 0 everywhere;
 * ``stride = (sh, sw)``, ``pad = (top, left, bottom, right)``;
 * ``pad_time``: spike time of the padding (``T`` = never spiked).
 
@@ -22,6 +25,7 @@ clamped to ``[lower, upper]``. ``sequential=True`` (Spyker 0.1.0's order): the
 winners are applied one after another in ``(b, slot)`` order, each from the
 weights left by the previous one, clamping the winner's feature after each.
 Winners whose feature or position lies outside the layer are skipped.
+``vmap`` of the native call broadcasts every operand (``broadcast_all``).
 """
 
 from __future__ import annotations
@@ -77,11 +81,23 @@ def winner_post_times(post_times, feature, row, col):
     return post_times[b, r, c, f]
 
 
-def winner_changes(weights, pre_times, post_times, feature, row, col, rates, stride, pad, pad_time):
+def winner_rates(feature, valid, rate_index, tables):
+    """``(B, k, 2)`` rates of each slot and the mask of slots that use a table."""
+    cout = tables.shape[1]
+    f = jnp.clip(feature, 0, cout - 1)
+    if rate_index.size == 0:
+        return tables[0][f], valid
+    r = jnp.clip(rate_index, 0, tables.shape[0] - 1)
+    return tables[r, f], valid & (rate_index >= 0) & (rate_index < tables.shape[0])
+
+
+def winner_changes(weights, pre_times, post_times, feature, row, col, valid, rate_index, tables,
+                   stride, pad, pad_time):
     """Per-winner rate tables ``(B, k, kh, kw, Cin)`` (0 for skipped slots) and the slot mask."""
     kh, kw, _, cout = weights.shape
     _, ho, wo, _ = post_times.shape
-    mask = winner_mask(feature, row, col, cout, ho, wo)
+    rates, active = winner_rates(feature, valid, rate_index, tables)
+    mask = active & winner_mask(feature, row, col, cout, ho, wo)
     patches = winner_patches(pre_times, row, col, (kh, kw), stride, pad, pad_time)
     t_post = winner_post_times(post_times, feature, row, col)
     ltp = patches <= t_post[:, :, None, None, None]
@@ -102,14 +118,15 @@ _STATIC = ("stride", "pad", "pad_time", "stabilize", "lower", "upper", "sequenti
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
 def stdp_conv_reference(
-    weights, pre_times, post_times, feature, row, col, rates, *,
+    weights, pre_times, post_times, feature, row, col, valid, rate_index, tables, *,
     stride, pad, pad_time, stabilize, lower, upper, sequential,
 ):
     """Pure-JAX reference of the conv STDP update (see the module docstring)."""
     lower = jnp.float32(lower)
     upper = jnp.float32(upper)
     lr, mask = winner_changes(
-        weights, pre_times, post_times, feature, row, col, rates, stride, pad, pad_time
+        weights, pre_times, post_times, feature, row, col, valid, rate_index, tables,
+        stride, pad, pad_time,
     )
     kh, kw, cin, cout = weights.shape
     if not sequential:
@@ -134,7 +151,7 @@ def stdp_conv_reference(
 
 
 def stdp_conv_native(
-    weights, pre_times, post_times, feature, row, col, rates, *,
+    weights, pre_times, post_times, feature, row, col, valid, rate_index, tables, *,
     stride, pad, pad_time, stabilize, lower, upper, sequential,
 ):
     """The C++ kernel ``spyxlike_stdp_conv`` (winners bucketed by feature, features in parallel)."""
@@ -144,7 +161,7 @@ def stdp_conv_native(
         vmap_method="broadcast_all",
     )
     return call(
-        weights, pre_times, post_times, feature, row, col, rates,
+        weights, pre_times, post_times, feature, row, col, valid, rate_index, tables,
         stride_h=np.int64(stride[0]), stride_w=np.int64(stride[1]),
         pad_top=np.int64(pad[0]), pad_left=np.int64(pad[1]),
         pad_time=np.int64(pad_time), stabilize=bool(stabilize),

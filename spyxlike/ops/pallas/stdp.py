@@ -50,7 +50,7 @@ def _kernel(w_ref, pre_ref, feat_ref, sample_ref, y_ref, x_ref, tpost_ref, rates
 
 @functools.partial(jax.jit, static_argnames=_ops._STATIC + ("interpret",))
 def stdp_conv_pallas(
-    weights, pre_times, post_times, feature, row, col, rates, *,
+    weights, pre_times, post_times, feature, row, col, valid, rate_index, tables, *,
     stride, pad, pad_time, stabilize, lower, upper, sequential, interpret=None,
 ):
     """Pallas version of :func:`spyxlike.ops.stdp.stdp_conv_reference`."""
@@ -65,7 +65,8 @@ def stdp_conv_pallas(
         pre_times, ((0, 0), (top, bottom), (left, right), (0, 0)),
         constant_values=jnp.asarray(pad_time, jnp.int32),
     )
-    mask = _ops.winner_mask(feature, row, col, cout, ho, wo)
+    rates, active = _ops.winner_rates(feature, valid, rate_index, tables)
+    mask = active & _ops.winner_mask(feature, row, col, cout, ho, wo)
     feat = jnp.where(mask, feature, -1).reshape(-1).astype(jnp.int32)
     y0 = (jnp.clip(row, 0, ho - 1) * stride[0]).reshape(-1).astype(jnp.int32)
     x0 = (jnp.clip(col, 0, wo - 1) * stride[1]).reshape(-1).astype(jnp.int32)
