@@ -30,6 +30,9 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_srm_spike_fwd"] = Capsule(SpyxlikeSrmSpikeFwd);
     cpu["spyxlike_evsim_fc"] = Capsule(SpyxlikeEvsimFc);
     cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
+    cpu["spyxlike_sparse_conv"] = Capsule(SpyxlikeSparseConv);
+    cpu["spyxlike_sparse_pool"] = Capsule(SpyxlikeSparsePool);
+    cpu["spyxlike_sparse_gather"] = Capsule(SpyxlikeSparseGather);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }
