@@ -21,6 +21,7 @@ Deliberate differences are listed per function. ``conv``, ``pool`` and
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -314,8 +315,15 @@ def convwta(spikes: SparseSpikes, radius, count: int) -> Winners:
         raise TypeError(f"{fn}: count must be an int, got {type(count).__name__}")
     if count < 1:
         raise ValueError(f"{fn}: count must be >= 1, got {count}")
-    _, time_steps, height, width, channels = spikes.shape
     times = gather(spikes, impl="reference")
+    items, ok = _convwta_select(times, spikes.time_steps, rv, rh, int(count))
+    return Winners(items[..., 0], items[..., 1], items[..., 2], ok)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def _convwta_select(times, time_steps, rv, rh, count):
+    """Sequential WTA on spike times ``(B, H, W, C)``; returns items ``(B, count, 3)`` and valid."""
+    _, height, width, channels = times.shape
     # Selection order (t, c, h, w): transpose to (B, C, H, W) so a flat argmin breaks ties right.
     key = jnp.transpose(times, (0, 3, 1, 2)).reshape(times.shape[0], -1)
     rows = jnp.arange(height, dtype=jnp.int32)
@@ -337,11 +345,10 @@ def convwta(spikes: SparseSpikes, radius, count: int) -> Winners:
             return alive, (item, ok)
 
         alive = jnp.ones(sample_key.shape, bool)
-        _, (items, ok) = jax.lax.scan(pick, alive, None, length=int(count))
+        _, (items, ok) = jax.lax.scan(pick, alive, None, length=count)
         return items, ok
 
-    items, ok = jax.vmap(one)(key)
-    return Winners(items[..., 0], items[..., 1], items[..., 2], ok)
+    return jax.vmap(one)(key)
 
 
 def gather(spikes: SparseSpikes, dtype=jnp.int32, *, out=None, impl: str = "auto"):

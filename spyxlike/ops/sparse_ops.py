@@ -13,6 +13,7 @@ except for one pass over per-neuron buffers of the output size. See
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -35,6 +36,11 @@ def compact_times(times, time_steps: int, capacity: int):
     A stable sort of the neurons by ``(batch, time)``: ties stay in row-major
     spatial order. ``O(N log N)`` in the number of neurons, no ``T`` factor.
     """
+    return _compact_times(times, int(time_steps), int(capacity))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _compact_times(times, time_steps, capacity):
     batch = times.shape[0]
     spatial = tuple(times.shape[1:])
     per_sample = max(math.prod(spatial), 1)
@@ -63,6 +69,11 @@ def _valid(events, count):
 # ----------------------------------------------------------------- gather
 def sparse_gather_reference(events, count, shape):
     """Earliest event time per neuron, int32 ``(B, *spatial)``; ``T`` where none."""
+    return _gather_reference(events, count, tuple(shape))
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _gather_reference(events, count, shape):
     batch, time_steps = shape[0], shape[1]
     valid = _valid(events, count)
     # Out-of-range (not negative: negative indices wrap) positions drop padding rows.
@@ -93,6 +104,12 @@ def sparse_conv_reference(events, count, shape, kernel, threshold, stride, paddi
     A neuron fires at the first time step ``t`` at which its sample has input
     events at or before ``t`` and its potential is ``> threshold``.
     """
+    return _conv_reference(events, count, kernel, jnp.float32(threshold), tuple(shape),
+                           tuple(stride), tuple(padding), int(capacity))
+
+
+@functools.partial(jax.jit, static_argnums=(4, 5, 6, 7))
+def _conv_reference(events, count, kernel, threshold, shape, stride, padding, capacity):
     batch, time_steps, height, width, _ = shape
     kh, kw, _, cout = kernel.shape
     sh, sw = stride
@@ -110,7 +127,6 @@ def sparse_conv_reference(events, count, shape, kernel, threshold, stride, paddi
     flipped = kernel[::-1, ::-1].astype(jnp.float32)
     buf = jnp.zeros((batch, hp + kh - 1, wp + kw - 1, cout), jnp.float32)
     times = jnp.full((batch, ho, wo, cout), time_steps, jnp.int32)
-    threshold = jnp.float32(threshold)
 
     def step(carry, x):
         buf, times = carry
@@ -163,6 +179,12 @@ def sparse_conv_native(events, count, shape, kernel, threshold, stride, padding,
 # ------------------------------------------------------------------- pool
 def sparse_pool_reference(events, count, shape, kernel_size, stride, padding, capacity):
     """Pure JAX: each event lowers (scatter-min) the time of every window containing it."""
+    return _pool_reference(events, count, tuple(shape), tuple(kernel_size), tuple(stride),
+                           tuple(padding), int(capacity))
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
+def _pool_reference(events, count, shape, kernel_size, stride, padding, capacity):
     batch, time_steps, height, width, channels = shape
     kh, kw = kernel_size
     sh, sw = stride
