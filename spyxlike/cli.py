@@ -4,7 +4,10 @@
   network on the bundled digits (:mod:`spyxlike.demo`);
 * ``spyxlike slayer-demo [--out DIR] [--epochs N] [--n-per-class N] [--seed S]
   [--no-progress]``: the SLAYER-style SRM conv network on the event digits
-  (:mod:`spyxlike.slayer_demo`).
+  (:mod:`spyxlike.slayer_demo`);
+* ``spyxlike stdp-demo [--out DIR] [--n-train N] [--no-progress]``: STDP
+  features with linear and R-STDP read-outs on the upsampled digits
+  (:mod:`spyxlike.stdp_demo`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ def main(argv=None) -> int:
                         help="event digits per class, 20 %% held out (default 100)")
     slayer.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     slayer.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    stdp = sub.add_parser("stdp-demo",
+                          help="learn single-spike STDP features on the upsampled digits, read out "
+                               "with a linear SVM and an R-STDP decision layer")
+    stdp.add_argument("--out", default=".", help="output folder (default: the working directory)")
+    stdp.add_argument("--n-train", type=int, default=None,
+                      help="leading images used for training, the rest test (default 1200)")
+    stdp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -61,6 +71,16 @@ def main(argv=None) -> int:
                 parser.error(f"--seed must be >= 0, got {args.seed}")
             config = dataclasses.replace(config, seed=args.seed)
         slayer_run(args.out, config, progress=not args.no_progress)
+    elif args.command == "stdp-demo":
+        from spyxlike.stdp_demo import StdpDemoConfig
+        from spyxlike.stdp_demo import run as stdp_run
+
+        config = StdpDemoConfig()
+        if args.n_train is not None:
+            if not 20 <= args.n_train <= 1700:
+                parser.error(f"--n-train must be in [20, 1700], got {args.n_train}")
+            config = dataclasses.replace(config, n_train=args.n_train)
+        stdp_run(args.out, config, progress=not args.no_progress)
     return 0
 
 
