@@ -32,6 +32,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
     cpu["spyxlike_k_winners"] = Capsule(SpyxlikeKWinners);
     cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);
+    cpu["spyxlike_first_crossing"] = Capsule(SpyxlikeFirstCrossing);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }

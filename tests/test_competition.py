@@ -69,7 +69,12 @@ def test_ties_go_to_lowest_feature_then_row_then_col(impl):
     times = np.zeros((1, 3, 3, 2), np.int32)
     values = np.ones((1, 3, 3, 2), np.float32)
     w = competition.k_winners_from_times(times, values, 3, 0, 2, impl=impl)
-    # all equal: (c0, 0, 0); then c0 is out and position (0,0) too -> (c1, 0, 1)
+    # all equal: (c0, 0, 0); then c0 is out -> (c1, 0, 0) (radius 0: SpykeTorch inhibits
+    # no position); then no feature is left
+    np.testing.assert_array_equal(rows(w)[0], [[0, 0, 0], [1, 0, 0], [-1, -1, -1]])
+    # Spyker's convwta with radius 0 also removes the winner's position in every map
+    pot = np.ones((1, 2, 3, 3, 2), np.float32)
+    w = competition.convwta(pot, 0, 3, 0.0, impl=impl)
     np.testing.assert_array_equal(rows(w)[0], [[0, 0, 0], [1, 0, 1], [-1, -1, -1]])
 
 
@@ -126,7 +131,9 @@ def test_get_k_winners_waves_and_explicit_spikes(impl):
     pot[0, 2, 0, 1, 1] = 7.0             # spikes at t=2
     pot[0, 1:, 0, 1, 0] = [2.0, 2.5]     # spikes at t=1 with 2.0: first winner
     w = competition.get_k_winners(pot, 3, 0, impl=impl)
-    # c0 is then out, and (0, 1) in every map: (c1, 0, 1) cannot win
+    # c0 is then out; radius 0 inhibits no position, so (c1, 0, 1) wins next
+    np.testing.assert_array_equal(rows(w)[0], [[0, 0, 1], [1, 0, 1], [-1, -1, -1]])
+    w = competition.get_k_winners(pot, 3, 1, impl=impl)  # radius 1 removes it
     np.testing.assert_array_equal(rows(w)[0], [[0, 0, 1], [-1, -1, -1], [-1, -1, -1]])
     # with explicit spikes only (0,0,c0) fires (at t=2, value 3.0)
     spikes = np.zeros_like(pot)
@@ -292,3 +299,20 @@ def test_errors_name_function_and_argument():
         competition.fcwta(pot[:, :, 0, 0], 1, -1)
     with pytest.raises(ValueError, match=r"fcwta: radius must be >= 0"):
         competition.fcwta(pot[:, :, 0, 0], -1, 1)
+
+
+def test_native_first_crossing_matches_reference():
+    from spyxlike.ops.kwta import first_crossing, first_crossing_native
+
+    rng = np.random.default_rng(11)
+    pot = (rng.integers(-2, 3, (3, 6, 4, 5, 2)) * 0.5).astype(np.float32)
+    pot[0, 2, 1, 1, 0] = np.nan
+    spikes = (rng.random(pot.shape) < 0.3).astype(np.float32)
+    for signal, thr in [(pot, 0.0), (pot, 0.5), (spikes, 0.0)]:
+        t_ref, v_ref = first_crossing(signal > thr, pot)
+        t_nat, v_nat = first_crossing_native(signal, pot, thr)
+        np.testing.assert_array_equal(t_nat, t_ref)
+        np.testing.assert_array_equal(v_nat, v_ref)
+        assert int(t_ref.max()) <= 6 and t_ref.dtype == jnp.int32
+    t, v = jax.vmap(lambda p: first_crossing_native(p, p, 0.0))(pot[None])
+    np.testing.assert_array_equal(t[0], first_crossing(pot > 0, pot)[0])
