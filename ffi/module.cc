@@ -38,6 +38,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_sparse_conv"] = Capsule(SpyxlikeSparseConv);
     cpu["spyxlike_sparse_pool"] = Capsule(SpyxlikeSparsePool);
     cpu["spyxlike_sparse_gather"] = Capsule(SpyxlikeSparseGather);
+    cpu["spyxlike_first_crossing"] = Capsule(SpyxlikeFirstCrossing);
     return cpu;
   }, "CPU XLA FFI targets: {name: PyCapsule}.");
 }

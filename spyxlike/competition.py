@@ -7,7 +7,9 @@ step - and then pick winners one at a time with the same rule
 then the lowest index in SpykeTorch's ``(C, H, W)`` flattening (lowest
 feature, then row, then column). A winner removes its whole feature map and
 every neuron within the inhibition radius (a Chebyshev square, clipped at the
-borders) in all maps. Winners come back as :class:`spyxlike.winners.Winners`
+borders) in all maps - for SpykeTorch's functions only when the radius is
+positive (SpykeTorch skips the spatial step for radius 0), for Spyker's
+always (radius 0 removes the winner's position in every map). Winners come back as :class:`spyxlike.winners.Winners`
 with ``k`` fixed slots, so everything jits and vmaps.
 
 **Derivation of the SpykeTorch rule.** SpykeTorch ranks neurons by
@@ -47,7 +49,12 @@ import numpy as np
 
 from spyxlike.expand import expand2
 from spyxlike.ops.dispatch import check_impl, use_native
-from spyxlike.ops.kwta import first_crossing, k_winners_native, k_winners_reference
+from spyxlike.ops.kwta import (
+    first_crossing,
+    first_crossing_native,
+    k_winners_native,
+    k_winners_reference,
+)
 from spyxlike.winners import Winners
 
 __all__ = ["get_k_winners", "k_winners_from_times", "convwta", "fcwta"]
@@ -89,6 +96,13 @@ def _check_rank(x, fn: str, name: str, rank: int, layout: str):
 def _to_winners(rows) -> Winners:
     rows = rows.astype(jnp.int32)
     return Winners(rows[..., 0], rows[..., 1], rows[..., 2], rows[..., 0] >= 0)
+
+
+def _spike_times(pot, signal, threshold, impl, fn):
+    """(times, values) of the first step with ``signal > threshold``; native when selected."""
+    if impl != "pallas" and use_native(impl, fn):
+        return first_crossing_native(signal, pot, threshold)
+    return first_crossing(signal > threshold, pot)
 
 
 def _select(times, values, kwta, radius_y, radius_x, time_steps, exclude_feature,
@@ -150,8 +164,9 @@ def k_winners_from_times(times, values, kwta: int, inhibition_radius: int, time_
     if tuple(values.shape) != tuple(times.shape):
         raise ValueError(f"{fn}: values must have the shape of times {tuple(times.shape)}, "
                          f"got {tuple(values.shape)}")
+    r = radius if radius > 0 else -1  # SpykeTorch: radius 0 = no spatial inhibition
     rows = _select(jnp.asarray(times, jnp.int32), jnp.asarray(values, jnp.float32), kwta,
-                   radius, radius, time_steps, True, True, impl, fn)
+                   r, r, time_steps, True, True, impl, fn)
     return _to_winners(rows)
 
 
@@ -164,8 +179,9 @@ def get_k_winners(potentials, kwta: int = 1, inhibition_radius: int = 0, spikes=
     ``sign(potentials)`` for thresholded, non-negative potentials) and its
     value the potential at that step; then :func:`k_winners_from_times`
     picks the winners: earliest spike, then highest potential, then lowest
-    feature, row, column; one winner per feature map; each winner inhibits
-    the ``(2r+1) x (2r+1)`` square around it in all maps. Only neurons that
+    feature, row, column; one winner per feature map; for ``r > 0`` each
+    winner inhibits the ``(2r+1) x (2r+1)`` square around it in all maps
+    (``r = 0``: no spatial inhibition, as in SpykeTorch). Only neurons that
     spiked with a potential ``> 0`` (or ``== 0`` while another spiked with
     ``> 0``) can win - exactly SpykeTorch's ``total == 0`` stop rule, see
     the module docstring.
@@ -198,9 +214,10 @@ def get_k_winners(potentials, kwta: int = 1, inhibition_radius: int = 0, spikes=
                              f"{tuple(potentials.shape)}, got {tuple(spikes.shape)}")
     check_impl(impl, fn, has_pallas=True)
     pot = jnp.asarray(potentials, jnp.float32)
-    fired = (pot > 0) if spikes is None else (jnp.asarray(spikes) > 0)
-    times, values = first_crossing(fired, pot)
-    rows = _select(times, values, kwta, radius, radius, pot.shape[1], True, True, impl, fn)
+    signal = pot if spikes is None else jnp.asarray(spikes, jnp.float32)
+    times, values = _spike_times(pot, signal, 0.0, impl, fn)
+    r = radius if radius > 0 else -1  # SpykeTorch: radius 0 = no spatial inhibition
+    rows = _select(times, values, kwta, r, r, pot.shape[1], True, True, impl, fn)
     return _to_winners(rows)
 
 
@@ -239,7 +256,7 @@ def convwta(potentials, radius, count: int, threshold: float = 0.0, *,
     _check_rank(potentials, fn, "potentials", 5, "(B, T, H, W, C)")
     check_impl(impl, fn, has_pallas=True)
     pot = jnp.asarray(potentials, jnp.float32)
-    times, values = first_crossing(pot > threshold, pot)
+    times, values = _spike_times(pot, pot, threshold, impl, fn)
     rows = _select(times, values, count, ry, rx, pot.shape[1], True, False, impl, fn)
     return _to_winners(rows)
 
@@ -277,7 +294,7 @@ def fcwta(potentials, radius: int, count: int, threshold: float = 0.0, *,
     _check_rank(potentials, fn, "potentials", 3, "(B, T, F)")
     check_impl(impl, fn, has_pallas=True)
     pot = jnp.asarray(potentials, jnp.float32)
-    times, values = first_crossing(pot > threshold, pot)
+    times, values = _spike_times(pot, pot, threshold, impl, fn)
     # neurons along W of a 1 x F x 1 map: the window is the index range, no map exclusion
     rows = _select(times[:, None, :, None], values[:, None, :, None], count, 0, radius,
                    pot.shape[1], False, False, impl, fn)

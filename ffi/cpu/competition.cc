@@ -28,8 +28,8 @@ ffi::Error KWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   if (time_steps < 0 || time_steps > INT32_MAX) {
     return spyxlike::InvalidArgument("k_winners: time_steps must be in [0, 2**31)");
   }
-  if (kwta < 1 || radius_y < 0 || radius_x < 0) {
-    return spyxlike::InvalidArgument("k_winners: kwta must be >= 1 and radii >= 0");
+  if (kwta < 1 || radius_y < -1 || radius_x < -1) {
+    return spyxlike::InvalidArgument("k_winners: kwta must be >= 1 and radii >= -1");
   }
   if (wdims.size() != rank - 1 || wdims[rank - 3] != kwta || wdims[rank - 2] != 3) {
     return spyxlike::InvalidArgument("k_winners: winners must be (batch..., kwta, 3)");
@@ -55,6 +55,41 @@ ffi::Error KWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
       spyxlike::KWinnersSample(t + b * n, v + b * n, H, W, C, static_cast<int32_t>(time_steps),
                                kwta, radius_y, radius_x, exclude_feature != 0,
                                spyketorch_rule != 0, out + b * kwta * 3, scratch);
+    }
+  });
+  return ffi::Error::Success();
+}
+
+// signal, potentials: (batch..., T, N) float32; times (batch..., N) int32, values float32.
+ffi::Error FirstCrossingImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> signal,
+                             ffi::Buffer<ffi::F32> potentials, float threshold,
+                             ffi::ResultBuffer<ffi::S32> times, ffi::ResultBuffer<ffi::F32> values) {
+  const auto dims = signal.dimensions();
+  const size_t rank = dims.size();
+  if (rank < 2) return spyxlike::InvalidArgument("first_crossing: signal must be (batch..., T, N)");
+  if (!spyxlike::SameDims(dims, potentials.dimensions())) {
+    return spyxlike::InvalidArgument("first_crossing: signal and potentials shapes differ");
+  }
+  const auto tdims = times->dimensions();
+  if (!spyxlike::SameDims(tdims, values->dimensions()) || tdims.size() != rank - 1 ||
+      tdims[rank - 2] != dims[rank - 1]) {
+    return spyxlike::InvalidArgument("first_crossing: outputs must be (batch..., N)");
+  }
+  int64_t batch = 1;
+  for (size_t d = 0; d + 2 < rank; ++d) {
+    if (tdims[d] != dims[d]) return spyxlike::InvalidArgument("first_crossing: batch dims differ");
+    batch *= dims[d];
+  }
+  const int64_t T = dims[rank - 2], N = dims[rank - 1];
+  if (T >= INT32_MAX) return spyxlike::InvalidArgument("first_crossing: T must be < 2**31 - 1");
+  const float* s = signal.typed_data();
+  const float* p = potentials.typed_data();
+  int32_t* t = times->typed_data();
+  float* v = values->typed_data();
+  spyxlike::ParallelFor(&pool, batch, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      spyxlike::FirstCrossingSample(s + b * T * N, p + b * T * N, T, N, threshold, t + b * N,
+                                    v + b * N);
     }
   });
   return ffi::Error::Success();
@@ -110,4 +145,13 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(SpyxlikePointwiseInhibit, PointwiseInhibitImpl,
                                   .Arg<ffi::Buffer<ffi::F32>>()
                                   .Attr<int64_t>("spyker")
                                   .Attr<float>("threshold")
+                                  .Ret<ffi::Buffer<ffi::F32>>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(SpyxlikeFirstCrossing, FirstCrossingImpl,
+                              ffi::Ffi::Bind()
+                                  .Ctx<ffi::ThreadPool>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Arg<ffi::Buffer<ffi::F32>>()
+                                  .Attr<float>("threshold")
+                                  .Ret<ffi::Buffer<ffi::S32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());

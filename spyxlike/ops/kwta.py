@@ -10,7 +10,10 @@ shape ``(batch, H, W, C)``, to winners ``(batch, kwta, 3)`` int32 rows
 * order: smallest ``t``, then largest ``value``, then smallest SpykeTorch
   flat index ``c*H*W + h*W + w``;
 * a winner removes its feature map (``exclude_feature``) and the square
-  ``|h' - h| <= radius_y``, ``|w' - w| <= radius_x`` in all maps.
+  ``|h' - h| <= radius_y``, ``|w' - w| <= radius_x`` in all maps (no square
+  when a radius is -1, which is how SpykeTorch's ``inhibition_radius=0`` is
+  passed: SpykeTorch skips the spatial inhibition for radius 0, Spyker's
+  radius 0 still removes the winner's position in all maps).
 """
 
 from __future__ import annotations
@@ -44,6 +47,32 @@ def first_crossing(fired: jax.Array, potentials: jax.Array, time_axis: int = 1):
         jnp.where(t == jnp.expand_dims(times, time_axis), potentials, 0.0), axis=time_axis
     ).astype(jnp.float32)
     return times.astype(jnp.int32), values
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def first_crossing_native(signal, potentials, threshold: float):
+    """The C++ kernel ``spyxlike_first_crossing``: ``first_crossing(signal > threshold, potentials)``.
+
+    Args:
+      signal: float32 ``(B, T, ...)``: spikes or the potentials themselves.
+      potentials: float32, same shape.
+      threshold: a step fires where ``signal > threshold``.
+
+    Returns:
+      ``(times, values)`` as :func:`first_crossing`, in one pass over the data.
+    """
+    shape = signal.shape
+    flat = (shape[0], shape[1], int(np.prod(shape[2:], dtype=np.int64)))
+    call = jax.ffi.ffi_call(
+        "spyxlike_first_crossing",
+        (jax.ShapeDtypeStruct((flat[0], flat[2]), jnp.int32),
+         jax.ShapeDtypeStruct((flat[0], flat[2]), jnp.float32)),
+        vmap_method="broadcast_all",
+    )
+    times, values = call(signal.reshape(flat), potentials.reshape(flat),
+                         threshold=np.float32(threshold))
+    out = (shape[0],) + shape[2:]
+    return times.reshape(out), values.reshape(out)
 
 
 def candidates(times, values, time_steps: int, spyketorch_rule: bool):
