@@ -92,7 +92,9 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   if (n == 0 || out_size == 0) return ffi::Error::Success();
   const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
   const int64_t kp_size = s.kh * s.kw * s.Cin * s.Cp;
-  std::vector<float> packed(static_cast<size_t>(groups * kp_size));
+  if (kp_size >= INT32_MAX) return InvalidArgument("conv_fire: kernel too large");
+  spyxlike::EventConvBuffer<float> packed;
+  packed.Resize(static_cast<size_t>(groups * kp_size));
   for (int64_t g = 0; g < groups; ++g) {
     spyxlike::EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * kp_size);
   }
