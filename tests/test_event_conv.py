@@ -283,18 +283,33 @@ def test_pool_times_hand_computed():
                                   [[0, 3, 3], [4, 5, 5]])
 
 
+def _pool_waves(times, time_steps, k, s, p):
+    """SpykeTorch's pooling: max pool of the spike-waves, read back as times."""
+    waves = (times[:, None] <= np.arange(time_steps).reshape(1, -1, 1, 1, 1)).astype(np.float32)
+    pooled = np.asarray(jax.lax.reduce_window(
+        waves, 0.0, jax.lax.max, (1, 1, k, k, 1), (1, 1, s, s, 1),
+        ((0, 0), (0, 0), (p, p), (p, p), (0, 0))))
+    return np.where(pooled.any(1), pooled.argmax(1), time_steps)
+
+
+def test_pool_times_large_window():
+    times = np.random.default_rng(5).integers(0, 9, (2, 7, 6, 3)).astype(np.int32)
+    # 25 entries: the reduce_window path; 3x3: the strided-slices path
+    for k, s, p in ((5, 1, 2), (5, 2, 4), (3, 2, 1)):
+        np.testing.assert_array_equal(pool_times(times, k, stride=s, padding=p),
+                                      _pool_waves(times, 8, k, s, p))
+
+
 @settings(max_examples=15, deadline=None)
-@given(h=st.integers(2, 9), w=st.integers(2, 9), k=st.integers(1, 3), s=st.integers(1, 3),
+@given(h=st.integers(2, 9), w=st.integers(2, 9), k=st.sampled_from([1, 2, 3, 5]),
+       s=st.integers(1, 3),
        p=st.integers(0, 2), seed=st.integers(0, 2**31 - 1))
 def test_pool_times_equals_max_pool_of_waves(h, w, k, s, p, seed):
     assume(p < k and h + 2 * p >= k and w + 2 * p >= k)
     time_steps = 6
     rng = np.random.default_rng(seed)
     times = rng.integers(0, time_steps + 1, (2, h, w, 3)).astype(np.int32)
-    waves = (times[:, None] <= np.arange(time_steps).reshape(1, -1, 1, 1, 1)).astype(np.float32)
-    pooled = jax.lax.reduce_window(waves, 0.0, jax.lax.max, (1, 1, k, k, 1), (1, 1, s, s, 1),
-                                   ((0, 0), (0, 0), (p, p), (p, p), (0, 0)))
-    expected = np.where(np.asarray(pooled).any(1), np.asarray(pooled).argmax(1), time_steps)
+    expected = _pool_waves(times, time_steps, k, s, p)
     np.testing.assert_array_equal(pool_times(times, k, stride=s, padding=p), expected)
     np.testing.assert_array_equal(jax.jit(lambda t: pool_times(t, k, s, p))(times), expected)
     np.testing.assert_array_equal(jax.vmap(lambda t: pool_times(t, k, s, p))(times[:, None])[:, 0],
