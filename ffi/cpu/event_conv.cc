@@ -1,4 +1,6 @@
 // XLA FFI handler for the event-driven conv + fire of single-spike inputs.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -92,7 +94,9 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   if (n == 0 || out_size == 0) return ffi::Error::Success();
   const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
   const int64_t kp_size = s.kh * s.kw * s.Cin * s.Cp;
-  std::vector<float> packed(static_cast<size_t>(groups * kp_size));
+  if (kp_size >= INT32_MAX) return InvalidArgument("conv_fire: kernel too large");
+  spyxlike::EventConvBuffer<float> packed;
+  packed.Resize(static_cast<size_t>(groups * kp_size));
   for (int64_t g = 0; g < groups; ++g) {
     spyxlike::EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * kp_size);
   }
@@ -102,10 +106,15 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   float* fo = fire->typed_data();
   float* zo = with_final ? final->typed_data() : nullptr;
   std::atomic<bool> bad_time{false};
-  spyxlike::ParallelFor(&pool, n, 1, [&](int64_t begin, int64_t end) {
+  // One work unit per thread; each unit takes samples one at a time from a
+  // shared counter, so a thread that the OS delays holds up at most one sample.
+  std::atomic<int64_t> next{0};
+  const int64_t units = std::max<int64_t>(1, std::min<int64_t>(pool.num_threads(), n));
+  spyxlike::ParallelFor(&pool, units, 1, [&](int64_t begin, int64_t end) {
+    if (begin >= end || next.load() >= n) return;
     spyxlike::EventConvScratch w;
     w.Prepare(s);
-    for (int64_t i = begin; i < end; ++i) {
+    for (int64_t i; (i = next.fetch_add(1)) < n;) {
       const int64_t g = i / B;
       if (!spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
                                          hp_data[g], s, w, po + i * out_size, fo + i * out_size,

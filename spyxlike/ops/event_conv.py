@@ -10,6 +10,8 @@ right)``, and return ``(post_times, fire_potentials, final_potentials)`` with
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -60,14 +62,23 @@ def fire_reference(potentials, threshold):
     return post, fire, potentials[:, time_steps - 1]
 
 
+_STATIC = ("time_steps", "stride", "padding", "with_final")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def conv_fire_reference(pre_times, kernel, threshold, time_steps: int, stride, padding,
                         with_final: bool):
-    """The dense composition: :func:`conv_potentials_reference` then :func:`fire_reference`."""
+    """The dense composition: :func:`conv_potentials_reference` then :func:`fire_reference`.
+
+    Jitted (static ``time_steps``, ``stride``, ``padding``, ``with_final``), so
+    eager calls compile once per shape.
+    """
     pot = conv_potentials_reference(pre_times, kernel, time_steps, stride, padding)
     post, fire, final = fire_reference(pot, threshold)
     return post, fire, (final if with_final else None)
 
 
+@functools.partial(jax.jit, static_argnames=_STATIC)
 def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padding,
                      with_final: bool):
     """The C++ kernel ``spyxlike_event_conv_fire`` (event-driven, both cores).

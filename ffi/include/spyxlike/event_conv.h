@@ -6,17 +6,25 @@
 // (1 from the spike time on) at every time step t:
 //     pot[t, oy, ox, f] = sum_{ky, kx, c : time[y, x, c] <= t} K[ky, kx, c, f]
 // with y = oy * sh + ky - pad_top, x = ox * sw + kx - pad_left (padding never
-// spikes). Each input spikes at most once, so pot[t] = pot[t - 1] + the kernel
-// contributions of the inputs that spike exactly at t. This kernel buckets the
-// input events by time (counting sort), adds each event's Cout-vectors of the
-// kernel once into a channels-last potential buffer (Ho, Wo, Cp), and after
-// each time step tests only the outputs touched at that step for their first
-// crossing pot > threshold (SpykeTorch's fire: equal does not fire). At t = 0
-// every output is tested, so a negative threshold fires untouched outputs at
-// t = 0 exactly as the dense formulation does.
+// spikes). Each input spikes at most once, so pot[t] = pot[t - 1] + the
+// kernel contributions of the inputs that spike exactly at t. Per sample this
+// kernel
+//  * buckets the input events by time (stable counting sort: within a step,
+//    events come in pixel order, a pixel's channels next to each other);
+//  * adds, per pixel and step, the sum of its spiking channels' kernel
+//    Cout-vectors once to each output it reaches, in a channels-last
+//    potential buffer (Ho, Wo, Cp);
+//  * tests each output row for first crossings pot > threshold (SpykeTorch's
+//    fire: equal does not fire) as soon as no later event of the step can
+//    reach it (still in cache), only rows touched in the step, only outputs
+//    with channels left to fire, using a bitmask of unfired channels. At t = 0
+//    every row is tested, so a negative threshold fires untouched outputs at
+//    t = 0 exactly as the dense formulation does;
+//  * when the final potentials are not requested, stops accumulating into
+//    outputs whose channels have all fired.
 //
-// The channel axis is padded to a multiple of kLanes with zero weights so the
-// inner loops have a fixed, vectorisable length.
+// The channel axis is padded to a multiple of 16 with zero weights (those
+// lanes never fire) so the inner loops run on whole 16-lane vectors.
 #pragma once
 
 #include <algorithm>

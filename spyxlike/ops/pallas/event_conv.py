@@ -64,6 +64,8 @@ def _fire_kernel(thr_ref, patch_ref, w_ref, post_ref, fire_ref, final_ref, *, ti
     final_ref[0] = pot
 
 
+@functools.partial(jax.jit, static_argnames=("time_steps", "stride", "padding", "with_final",
+                                             "interpret"))
 def conv_fire_pallas(pre_times, kernel, threshold, time_steps: int, stride, padding,
                      with_final: bool, *, interpret=None):
     """Pallas conv + fire; arguments as :func:`spyxlike.ops.event_conv.conv_fire_reference`.
