@@ -1,4 +1,4 @@
-r"""Haiku modules for single-spike STDP layers: SpykeTorch's ``snn.Convolution``/``snn.Pooling``, Spyker's ``Conv``/``FC``.
+r"""Haiku modules for single-spike STDP layers (SpykeTorch's ``snn``, Spyker's ``Conv``/``FC``).
 
 The modules are thin: they create the weight parameter ``"w"`` and call the
 functional ops. Learning happens outside the module, on the Haiku ``params``
@@ -360,7 +360,8 @@ class FC(_STDPLayer):
         """
         shape = tuple(np.shape(pre_times))
         if len(shape) != 2:
-            raise ValueError(f"FC.fire_times: pre_times must be (B, Fin) (rank 2), got shape {shape}")
+            raise ValueError(
+                f"FC.fire_times: pre_times must be (B, Fin) (rank 2), got shape {shape}")
         w = self.weights(shape[-1])
         return event_conv.fc_fire(pre_times, w, threshold, time_steps,
                                   return_final=return_final, impl=impl)
@@ -429,7 +430,7 @@ class Pooling(hk.Module):
 # --------------------------------------------------------------------------- pure helpers
 
 def stdp_layers(f, *args, **kwargs) -> dict:
-    """Every STDP layer (:class:`Convolution`, :class:`FC`) that ``f`` calls, read without a transform.
+    """Every STDP layer (:class:`Convolution`, :class:`FC`) that ``f`` calls, read untransformed.
 
     Runs ``hk.transform(f).init`` abstractly (``jax.eval_shape``: no
     computation, no parameters kept) on example inputs and records each
@@ -511,7 +512,7 @@ def _geometry(fn, w, stride, padding, spec):
 def stdp_update(params, module_name: str, pre_times, post_times, winners, config_or_rates, *,
                 stride=None, padding=None, use_stabilizer=None, lower_bound=None,
                 upper_bound=None, time_steps=None, accumulate="sum", impl="auto"):
-    """New ``params`` with ``module_name``'s ``"w"`` updated by STDP (SpykeTorch's ``STDP``, functional).
+    """New ``params`` with ``module_name``'s ``"w"`` updated by STDP (SpykeTorch's ``STDP``, pure).
 
     A conv kernel (rank 4) goes through :func:`spyxlike.stdp.stdp_conv`, an
     FC weight (rank 2) through :func:`spyxlike.stdp.stdp_fc`; all other
