@@ -215,7 +215,7 @@ def quantize(array, lower, middle, upper, inplace=True):
 
 
 def infinite(array, value=0.0, inplace=True):
-    """``spyker.infinite`` -> :func:`spyxlike.spikewave.infinite` (``inplace`` ignored)."""
+    """``spyker.infinite``: every time step of ``(B, T, ...)`` but the last becomes ``value`` (``inplace`` ignored)."""
     return _spikewave.infinite(array, value)
 
 
