@@ -39,8 +39,40 @@ API_PAGES = {
     "ops_leaky_scan": ["lif_scan", "li_scan"],
     "ops_spike_matmul": ["spike_matmul"],
     "ops_rank_code": ["rank_code_times_reference", "rank_code_times_native"],
+    "winners": ["Winners", "winners_from_list"],
+    "expand": ["expand2", "expand4"],
+    "spikewave": ["code", "fire", "spyker_fire", "threshold", "infinite", "quantize", "pad"],
+    "spiketime": ["gather", "scatter", "labelize", "backward"],
+    "spikeconv": ["conv", "fc", "pool"],
+    "filter_kernels": ["DoGKernel", "GaborKernel", "DoGFilter", "GaborFilter"],
+    "filters": ["Filter", "DoG", "Gabor", "LoG", "local_normalization"],
+    "intensity_inhibition": ["generate_inhibition_kernel", "intensity_lateral_inhibition"],
+    "zca": ["ZCA", "zca_fit"],
+    "canny": ["canny"],
+    "competition": ["get_k_winners", "k_winners_from_times", "convwta", "fcwta"],
+    "inhibition": ["pointwise_inhibition", "inhibit", "feature_inhibition"],
+    "stdp": ["stdp_conv", "stdp_fc", "stdp_spyker", "get_pre_post_ordering"],
+    "stdp_config": ["STDPConfig", "update_learning_rate", "update_all_learning_rate"],
+    "rstdp": ["rstdp_conv", "rstdp_fc"],
+    "event_conv": ["conv_fire", "fc_fire", "pool_times"],
+    "spike_time_inhibition": ["pointwise_inhibition_times"],
+    "stdp_features": ["KheradpishehConfig", "train_extractor", "extract_features"],
+    "rstdp_readout": ["RSTDPReadout"],
+    "stdp_demo": ["run"],
+    "feature_viz": ["get_deep_feature", "get_deep_receptive_field", "show_tensor"],
+    "sparse_spikes": ["SparseSpikes"],
+    "sparse": ["code", "conv", "pool", "gather", "convwta"],
+    "compat_spyketorch": ["fire", "pad", "Convolution", "STDP", "Intensity2Latency"],
+    "compat_spyker": ["conv", "convwta", "stdp", "Conv", "Winner"],
+    "ops_fire": [],
+    "ops_kwta": [],
+    "ops_pointwise_inhibition": [],
+    "ops_stdp": [],
+    "ops_event_conv": [],
+    "ops_sparse_ops": [],
 }
-GUIDES = ["index", "surrogate_gradients", "native", "training", "coming_from_spyx"]
+GUIDES = ["index", "surrogate_gradients", "native", "training", "coming_from_spyx",
+          "single_spike", "sparse", "coming_from_spyketorch"]
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None,
@@ -123,3 +155,28 @@ def test_rst_to_markdown_rewrites():
     assert "    $$\n    \\begin{gathered}\n    a = b \\\\\n    c = d\n    \\end{gathered}\n    $$" in out
     assert "    :param x: input." in out
     assert "**Title**" in out and "-----" not in out and "body:\n" in out
+
+
+SPYKETORCH_NAMES = [
+    "fire_", "threshold_", "feature_inhibition_", "get_k_winners", "intensity_lateral_inhibition",
+    "local_normalization", "pointwise_inhibition", "pooling", "Convolution", "Pooling", "STDP",
+    "get_pre_post_ordering", "update_learning_rate", "update_all_learning_rate", "CacheDataset",
+    "DoGKernel", "GaborKernel", "FilterKernel", "Filter", "Intensity2Latency",
+    "LateralIntencityInhibition", "generate_inhibition_kernel", "to_pair", "get_deep_feature",
+    "get_deep_receptive_field", "plot_tensor_in_image", "show_tensor",
+]
+SPYKER_NAMES = [
+    "code", "fire", "gather", "scatter", "threshold", "quantize", "infinite", "pad", "labelize",
+    "backward", "conv", "fc", "pool", "inhibit", "convwta", "fcwta", "stdp", "DoGFilter",
+    "GaborFilter", "LoG", "ZCA", "canny", "STDPConfig", "BPConfig", "Winner", "CodingType",
+    "SparseTensor", "wrap_array", "to_sparse", "read_mnist", "read_image", "read_csv",
+    "cuda_available", "max_threads", "sparse.code", "sparse.conv", "sparse.pool",
+    "sparse.inhibit", "sparse.gather", "sparse.convwta",
+]
+
+
+def test_migration_page_maps_every_seed_name(site):
+    body = _text((site / "coming_from_spyketorch" / "index.html").read_text(encoding="utf-8"))
+    missing = [n for n in SPYKETORCH_NAMES + SPYKER_NAMES if n not in body]
+    assert not missing, missing
+    assert "(left, right, top, bottom)" in body and "(top, left, bottom, right)" in body
