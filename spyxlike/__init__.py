@@ -12,7 +12,8 @@ threshold, pad), ``spiketime`` (gather, scatter, labelize, backward),
 conv_fire), ``filters`` / ``filter_kernels`` / ``intensity_inhibition`` /
 ``zca`` / ``canny`` (pre-processing), ``competition`` / ``inhibition`` /
 ``spike_time_inhibition`` / ``winners`` (k-WTA and inhibition), ``stdp`` /
-``stdp_config`` / ``rstdp`` (plasticity), ``stdp_features`` /
+``stdp_config`` / ``rstdp`` (plasticity), ``stdp_layers`` (Haiku
+Convolution/FC/Pooling modules and functional STDP on their params), ``stdp_features`` /
 ``rstdp_readout`` (the Kheradpisheh and Mozafari pipelines), ``feature_viz``
 (feature reconstruction). Sparse events: ``sparse_spikes`` (SparseSpikes)
 and ``sparse``. ``expand`` holds Spyker's Expand2/Expand4 spellings.
@@ -26,7 +27,7 @@ from spyxlike import axn, coding, data, datasets, fn, neurons, nn, ops, parallel
 from spyxlike import (
     canny, competition, event_conv, expand, feature_viz, filter_kernels, filters, inhibition,
     intensity_inhibition, rstdp, rstdp_readout, sparse, sparse_spikes, spike_time_inhibition,
-    spikeconv, spiketime, spikewave, stdp, stdp_config, stdp_features, winners, zca,
+    spikeconv, spiketime, spikewave, stdp, stdp_config, stdp_features, stdp_layers, winners, zca,
 )
 from spyxlike.coding import rank_code
 from spyxlike.sparse_spikes import SparseSpikes
@@ -40,7 +41,7 @@ __all__ = [
     "canny", "competition", "event_conv", "expand", "feature_viz", "filter_kernels", "filters",
     "inhibition", "intensity_inhibition", "rstdp", "rstdp_readout", "sparse", "sparse_spikes",
     "spike_time_inhibition", "spikeconv", "spiketime", "spikewave", "stdp", "stdp_config",
-    "stdp_features", "winners", "zca",
+    "stdp_features", "stdp_layers", "winners", "zca",
     "rank_code", "SpikeLinear", "layered_unroll", "SparseSpikes", "STDPConfig", "Winners",
     "__version__",
 ]
