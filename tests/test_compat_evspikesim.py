@@ -110,7 +110,7 @@ def test_from_source_takes_a_neuron_model_and_rejects_cpp():
     other.add_fc_layer_from_source(n_inputs=doubled, src_path=2, n_neurons=3, tau_s=0.02, threshold=0.1,
                                    initializer=sim.ConstantInitializer())
     assert other[0].n_inputs == 2 and other[0].core.model is doubled
-    with pytest.raises(TypeError, match="does not compile EvSpikeSim C\+\+ callback sources"):
+    with pytest.raises(TypeError, match=r"does not compile EvSpikeSim C\+\+ callback sources"):
         net.add_fc_layer_from_source("callbacks/STDP.cpp", 3, 2, 0.02, 0.1, sim.ConstantInitializer())
     assert len(net) == 1  # nothing was added
     with pytest.raises(TypeError, match="src_path"):
