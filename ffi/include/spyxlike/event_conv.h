@@ -170,6 +170,17 @@ struct EventConvScratch {
   }
 };
 
+// Observer of the fires of EventConvFireSample, in time order: Fired() gets
+// the lanes of one 16-channel block of an output position that first cross at
+// the current step (called in increasing position order within a step);
+// StepEnd(t) runs after every output of step t was tested and returns true to
+// stop the sample there (outputs of later steps are then left unspecified).
+struct EventConvNoSink {
+  static constexpr bool kActive = false;
+  void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
+  bool StepEnd(int32_t /*t*/) { return false; }
+};
+
 namespace detail {
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -225,11 +236,12 @@ inline void StoreLanes(int32_t* out_t, float* out_p, const float* p, int32_t t, 
 // Tests one output position for first crossings pot > threshold at step t:
 // writes the time and potential of newly fired channels straight into the
 // outputs (Cout stride) and clears alive[pos] once every channel has fired.
-template <int64_t NV>
+template <int64_t NV, class Sink>
 inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
                           int64_t Cout, const float* __restrict__ pot,
                           uint16_t* __restrict__ unfired, uint8_t* __restrict__ alive,
-                          int32_t* __restrict__ post_out, float* __restrict__ fire_out) {
+                          int32_t* __restrict__ post_out, float* __restrict__ fire_out,
+                          Sink& sink) {
   const int64_t nv = NV > 0 ? NV : nv_runtime;
   const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
   uint16_t* __restrict__ un = unfired + pos * nv;
@@ -241,6 +253,7 @@ inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_ru
       un[v] = static_cast<uint16_t>(un[v] & ~now);
       StoreLanes(post_out + pos * Cout + v * kEventConvLanes,
                  fire_out + pos * Cout + v * kEventConvLanes, p + v * kEventConvLanes, t, now);
+      if constexpr (Sink::kActive) sink.Fired(pos, v, now);
     }
     left |= un[v];
   }
@@ -279,12 +292,12 @@ inline void EventConvAddGroup(float* __restrict__ pot, const float* __restrict__
 
 // SKIP_DEAD: outputs whose channels have all fired stop accumulating (their
 // final potential is not needed).
-template <int64_t NV, bool SKIP_DEAD>
+template <int64_t NV, bool SKIP_DEAD, class Sink>
 inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
                                     const float* __restrict__ packed, float threshold,
                                     const EventConvShape& s, EventConvScratch& w,
                                     int32_t* __restrict__ post_out, float* __restrict__ fire_out,
-                                    float* __restrict__ final_out) {
+                                    float* __restrict__ final_out, Sink& sink) {
   const int64_t outs = s.Ho * s.Wo;
   const int64_t nv = NV > 0 ? NV : s.Cp / kEventConvLanes;
   const int64_t Cp = nv * kEventConvLanes;
@@ -342,7 +355,8 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
     dirty[r] = 0;
     for (int64_t pos = r * s.Wo, stop = pos + s.Wo; pos < stop; ++pos) {
       if (alive[pos]) {
-        EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out, fire_out);
+        EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out, fire_out,
+                          sink);
       }
     }
   };
@@ -376,6 +390,9 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
       }
     }
     while (r_next < s.Ho) test_row(r_next++, t);
+    if constexpr (Sink::kActive) {
+      if (sink.StepEnd(t)) break;
+    }
   }
   if (final_out) {
     for (int64_t pos = 0; pos < outs; ++pos) {
@@ -385,16 +402,16 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
   return true;
 }
 
-template <int64_t NV>
+template <int64_t NV, class Sink>
 inline bool EventConvFireSampleCp(const int32_t* times, const float* packed, float threshold,
                                   const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
-                                  float* fire_out, float* final_out) {
+                                  float* fire_out, float* final_out, Sink& sink) {
   if (final_out) {
     return EventConvFireSampleImpl<NV, false>(times, packed, threshold, s, w, post_out, fire_out,
-                                              final_out);
+                                              final_out, sink);
   }
   return EventConvFireSampleImpl<NV, true>(times, packed, threshold, s, w, post_out, fire_out,
-                                           nullptr);
+                                           nullptr, sink);
 }
 
 }  // namespace detail
@@ -402,27 +419,36 @@ inline bool EventConvFireSampleCp(const int32_t* times, const float* packed, flo
 // One sample. `times` (H, W, Cin) int32, `packed` the kernel from
 // EventConvPackKernel (64-byte aligned for speed), outputs (Ho, Wo, Cout);
 // `final_out` may be null. Returns false (outputs unspecified) if a time is
-// outside [0, T]. `w` must have been Prepare()d for `s`.
+// outside [0, T]. `w` must have been Prepare()d for `s`. `sink` (see
+// EventConvNoSink) observes the fires step by step and may stop early.
+template <class Sink>
 inline bool EventConvFireSample(const int32_t* times, const float* packed, float threshold,
                                 const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
-                                float* fire_out, float* final_out) {
+                                float* fire_out, float* final_out, Sink& sink) {
   switch (s.Cp / kEventConvLanes) {
     case 1:
       return detail::EventConvFireSampleCp<1>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 2:
       return detail::EventConvFireSampleCp<2>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 4:
       return detail::EventConvFireSampleCp<4>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 7:
-      return detail::EventConvFireSampleCp<7>(times, packed, threshold, s, w, post_out,
-                                                fire_out, final_out);
+      return detail::EventConvFireSampleCp<7>(times, packed, threshold, s, w, post_out, fire_out,
+                                               final_out, sink);
     default:
       return detail::EventConvFireSampleCp<0>(times, packed, threshold, s, w, post_out, fire_out,
-                                              final_out);
+                                              final_out, sink);
   }
+}
+
+inline bool EventConvFireSample(const int32_t* times, const float* packed, float threshold,
+                                const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
+                                float* fire_out, float* final_out) {
+  EventConvNoSink sink;
+  return EventConvFireSample(times, packed, threshold, s, w, post_out, fire_out, final_out, sink);
 }
 
 }  // namespace spyxlike
