@@ -28,6 +28,7 @@ namespace spyxlike {
 // Collects the fires of each step and picks winners from them.
 struct ConvWinnersSink {
   static constexpr bool kActive = true;
+  static constexpr bool kPointwise = false;
 
   // set per sample
   int64_t Ho = 0, Wo = 0, Cout = 0;

@@ -175,8 +175,25 @@ struct EventConvScratch {
 // the current step (called in increasing position order within a step);
 // StepEnd(t) runs after every output of step t was tested and returns true to
 // stop the sample there (outputs of later steps are then left unspecified).
+// With kPointwise, an output position keeps only the first channel that
+// fires there (see EventConvPointwiseSink) and then stops accumulating.
 struct EventConvNoSink {
   static constexpr bool kActive = false;
+  static constexpr bool kPointwise = false;
+  int32_t time_steps = 0;
+  void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
+  bool StepEnd(int32_t /*t*/) { return false; }
+};
+
+// SpykeTorch's point-wise inhibition fused into the conv: at each output
+// position the earliest spike survives, ties going to the larger potential,
+// then to the lower channel; every other channel of the position gets no
+// spike (time T, potential 0). Once a channel has fired at a position, the
+// others can only fire later and lose, so the position stops accumulating.
+struct EventConvPointwiseSink {
+  static constexpr bool kActive = false;
+  static constexpr bool kPointwise = true;
+  int32_t time_steps = 0;  // T, the "no spike" time
   void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
   bool StepEnd(int32_t /*t*/) { return false; }
 };
@@ -231,6 +248,65 @@ inline void StoreLanes(int32_t* out_t, float* out_p, const float* p, int32_t t, 
     mask &= mask - 1;
   } while (mask);
 #endif
+}
+
+// Largest p[g] over the lanes g set in `mask` (mask != 0).
+inline float MaskedMax(const float* p, uint32_t mask) {
+#if defined(__AVX512F__)
+  return _mm512_mask_reduce_max_ps(static_cast<__mmask16>(mask), _mm512_loadu_ps(p));
+#else
+  float m = p[__builtin_ctz(mask)];
+  for (; mask; mask &= mask - 1) m = std::max(m, p[__builtin_ctz(mask)]);
+  return m;
+#endif
+}
+
+// Bit g set iff p[g] == value, for 16 lanes.
+inline uint32_t EqualMask(const float* p, float value) {
+#if defined(__AVX512F__)
+  return _mm512_cmp_ps_mask(_mm512_loadu_ps(p), _mm512_set1_ps(value), _CMP_EQ_OQ);
+#else
+  uint32_t mask = 0;
+  for (int g = 0; g < kEventConvLanes; ++g) mask |= static_cast<uint32_t>(p[g] == value) << g;
+  return mask;
+#endif
+}
+
+// EventConvTest under point-wise inhibition: when channels of the position
+// first cross at step t, only the first one with the largest potential gets
+// its spike written (the others keep T and 0) and the position is done.
+template <int64_t NV>
+inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
+                                   int64_t Cout, const float* __restrict__ pot,
+                                   const uint16_t* __restrict__ unfired,
+                                   uint8_t* __restrict__ alive, int32_t* __restrict__ post_out,
+                                   float* __restrict__ fire_out) {
+  const int64_t nv = NV > 0 ? NV : nv_runtime;
+  const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
+  const uint16_t* __restrict__ un = unfired + pos * nv;
+  bool any = false;
+  float best = 0.0f;
+#pragma GCC unroll 8
+  for (int64_t v = 0; v < nv; ++v) {
+    const uint32_t now = GreaterMask(p + v * kEventConvLanes, threshold) & un[v];
+    if (now) {
+      const float m = MaskedMax(p + v * kEventConvLanes, now);
+      if (!any || m > best) best = m;
+      any = true;
+    }
+  }
+  if (!any) return;
+  for (int64_t v = 0; v < nv; ++v) {
+    const uint32_t hit = GreaterMask(p + v * kEventConvLanes, threshold) & un[v] &
+                         EqualMask(p + v * kEventConvLanes, best);
+    if (hit) {
+      const int64_t c = v * kEventConvLanes + __builtin_ctz(hit);
+      post_out[pos * Cout + c] = t;
+      fire_out[pos * Cout + c] = best;
+      break;
+    }
+  }
+  alive[pos] = 0;
 }
 
 // Tests one output position for first crossings pot > threshold at step t:
@@ -355,8 +431,13 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
     dirty[r] = 0;
     for (int64_t pos = r * s.Wo, stop = pos + s.Wo; pos < stop; ++pos) {
       if (alive[pos]) {
-        EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out, fire_out,
-                          sink);
+        if constexpr (Sink::kPointwise) {
+          EventConvTestPointwise<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive,
+                                     post_out, fire_out);
+        } else {
+          EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out,
+                            fire_out, sink);
+        }
       }
     }
   };
@@ -382,7 +463,7 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
         const float* k = krow;
         int32_t p = prow;
         for (int32_t i = 0; i < px.nx; ++i, k += kstep_x, --p) {
-          if constexpr (SKIP_DEAD) {
+          if constexpr (SKIP_DEAD && !Sink::kPointwise) {
             if (alive[p] == 0) continue;
           }
           EventConvAddGroup<NV>(pot + static_cast<int64_t>(p) * Cp, k, group, m, nv);
