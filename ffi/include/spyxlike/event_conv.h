@@ -135,6 +135,8 @@ struct EventConvScratch {
   std::vector<int32_t> start;          // T + 2 bucket offsets
   std::vector<int32_t> cursor;         // T + 1 fill positions
   std::vector<EventConvEvent> events;  // sorted by time, then pixel, then channel
+  std::vector<EventConvEvent> found;   // events in input order (compaction)
+  std::vector<int32_t> found_time;     // their times
   EventConvBuffer<float> pot;          // (Ho, Wo, Cp)
   std::vector<uint16_t> unfired;       // (Ho, Wo, Cp / 16): lane bits of channels yet to fire
   std::vector<uint8_t> alive;          // (Ho * Wo): 1 while some channel has not fired
@@ -159,6 +161,8 @@ struct EventConvScratch {
     start.resize(static_cast<size_t>(s.T) + 2);
     cursor.resize(static_cast<size_t>(s.T) + 1);
     events.resize(static_cast<size_t>(s.H * s.W * s.Cin));
+    found.resize(static_cast<size_t>(s.H * s.W * s.Cin));
+    found_time.resize(static_cast<size_t>(s.H * s.W * s.Cin));
     pot.Resize(outs * static_cast<size_t>(s.Cp));
     unfired.resize(outs * static_cast<size_t>(s.Cp / kEventConvLanes));
     alive.resize(outs);
@@ -380,30 +384,42 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
   const int64_t Cin = s.Cin;
   const int32_t T = s.T;
   // Counting sort of the events (time < T) by time; stable, so each bucket
-  // lists pixels in order and a pixel's channels next to each other.
-  int32_t* start = w.start.data();
-  std::fill(start, start + T + 2, 0);
+  // lists pixels in order and a pixel's channels next to each other. The
+  // range check is a min/max reduction and the events are first compacted
+  // branch-free, so inputs that never spike (often most of them) cost no
+  // histogram update.
   const int64_t n_pix = s.H * s.W;
   const int64_t n_in = n_pix * Cin;
-  for (int64_t i = 0; i < n_in; ++i) {
-    const int32_t t = times[i];
-    if (t < 0 || t > T) return false;
-    ++start[t + 1];
+  if (T < 1) return false;
+  {
+    int32_t lo = 0, hi = 0;
+    if (n_in > 0) lo = hi = times[0];
+    for (int64_t i = 0; i < n_in; ++i) {
+      lo = std::min(lo, times[i]);
+      hi = std::max(hi, times[i]);
+    }
+    if (lo < 0 || hi > T) return false;
   }
-  for (int32_t t = 0; t <= T; ++t) start[t + 1] += start[t];
-  int32_t* cursor = w.cursor.data();
-  std::copy(start, start + T + 1, cursor);
-  EventConvEvent* __restrict__ events = w.events.data();
+  EventConvEvent* __restrict__ found = w.found.data();
+  int32_t* __restrict__ found_t = w.found_time.data();
+  int64_t n_ev = 0;
   for (int64_t px = 0; px < n_pix; ++px) {
     const int32_t* tx = times + px * Cin;
     for (int64_t c = 0; c < Cin; ++c) {
       const int32_t t = tx[c];
-      if (t < T) {
-        events[cursor[t]++] =
-            EventConvEvent{static_cast<int32_t>(px), static_cast<int32_t>(c * Cp)};
-      }
+      found[n_ev] = EventConvEvent{static_cast<int32_t>(px), static_cast<int32_t>(c * Cp)};
+      found_t[n_ev] = t;
+      n_ev += t < T;
     }
   }
+  int32_t* start = w.start.data();
+  std::fill(start, start + T + 2, 0);
+  for (int64_t j = 0; j < n_ev; ++j) ++start[found_t[j] + 1];
+  for (int32_t t = 0; t <= T; ++t) start[t + 1] += start[t];
+  int32_t* cursor = w.cursor.data();
+  std::copy(start, start + T + 1, cursor);
+  EventConvEvent* __restrict__ events = w.events.data();
+  for (int64_t j = 0; j < n_ev; ++j) events[cursor[found_t[j]]++] = found[j];
   const EventConvPixel* __restrict__ pixels = w.pixels.data();
   float* __restrict__ pot = w.pot.data();
   uint16_t* __restrict__ unfired = w.unfired.data();
