@@ -17,7 +17,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from spyxlike.ops.event_conv import conv_output_size
 
 _STATIC = ("time_steps", "stride", "padding", "kwta", "radius_y", "radius_x")
 
@@ -76,12 +75,3 @@ def conv_fire_winners_native(pre_times, kernel, threshold, time_steps: int, stri
         radius_y=np.int64(radius_y),
         radius_x=np.int64(radius_x),
     )
-
-
-def output_shape(pre_shape, kernel_shape, stride, padding):
-    """``(Ho, Wo, Cout)`` of the conv layer."""
-    _, height, width, _ = pre_shape
-    kh, kw, _, cout = kernel_shape
-    top, left, bottom, right = padding
-    return (conv_output_size(height, kh, stride[0], top, bottom),
-            conv_output_size(width, kw, stride[1], left, right), cout)
