@@ -149,9 +149,8 @@ def build_spyxlike(impl):
     import jax.numpy as jnp
 
     from spyxlike.coding import rank_code
-    from spyxlike.competition import k_winners_from_times
-    from spyxlike.event_conv import conv_fire, pool_times
-    from spyxlike.spike_time_inhibition import pointwise_inhibition_times
+    from spyxlike.event_conv import (conv_fire, conv_fire_pointwise, conv_fire_winners, pool_times,
+                                     winner_time_map)
     from spyxlike.stdp import stdp_conv
     from spyxlike.stdp_features import KheradpishehConfig, dog_filter, init_weights, readout_features
 
@@ -165,14 +164,17 @@ def build_spyxlike(impl):
     @jax.jit
     def train_step(w1, x):
         t_in = encode(x)
-        t, v = conv_fire(t_in, w1, THRESH1, T, impl=impl)
-        winners = k_winners_from_times(t, v, KWTA, RADIUS, T, impl=impl)
+        # = conv_fire -> k_winners_from_times, fused (the STDP reads the post
+        # times only at the winners)
+        winners, t_win, _ = conv_fire_winners(t_in, w1, THRESH1, T, KWTA, RADIUS, impl=impl)
+        layer = (t_in.shape[1] - w1.shape[0] + 1, t_in.shape[2] - w1.shape[1] + 1, w1.shape[3])
+        t = winner_time_map(winners, t_win, layer, T)
         return stdp_conv(w1, t_in, t, winners, LR, impl=impl)
 
     @jax.jit
     def infer(w1, w2, x):
-        t, v = conv_fire(encode(x), w1, THRESH1, T, impl=impl)
-        t, _ = pointwise_inhibition_times(t, v, T)
+        # = conv_fire -> pointwise_inhibition_times, fused
+        t, _ = conv_fire_pointwise(encode(x), w1, THRESH1, T, impl=impl)
         t = pool_times(t, 2, 2, 1)
         t2, _, final = conv_fire(t, w2, THRESH2, T, padding=1, return_final=True, impl=impl)
         return t2, readout_features(cfg, final)

@@ -35,6 +35,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);
     cpu["spyxlike_stdp_conv"] = Capsule(SpyxlikeStdpConv);
     cpu["spyxlike_event_conv_fire"] = Capsule(SpyxlikeEventConvFire);
+    cpu["spyxlike_conv_fire_winners"] = Capsule(SpyxlikeConvFireWinners);
     cpu["spyxlike_sparse_conv"] = Capsule(SpyxlikeSparseConv);
     cpu["spyxlike_sparse_pool"] = Capsule(SpyxlikeSparsePool);
     cpu["spyxlike_sparse_gather"] = Capsule(SpyxlikeSparseGather);

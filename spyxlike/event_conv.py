@@ -23,7 +23,10 @@ from spyxlike.expand import expand2, expand4
 from spyxlike.ops.dispatch import check_impl, use_native
 from spyxlike.ops.event_conv import conv_fire_native, conv_fire_reference
 
-__all__ = ["conv_fire", "fc_fire", "pool_times"]
+__all__ = [
+    "conv_fire", "conv_fire_pointwise", "conv_fire_winners", "fc_fire", "pool_times",
+    "winner_time_map",
+]
 
 # pool_times windows up to this many entries are a minimum of strided slices
 _UNROLLED_WINDOW = 16
@@ -108,6 +111,32 @@ def _result(post, fire, final, return_final: bool):
     return (post, fire, final) if return_final else (post, fire)
 
 
+def _check_conv(fn: str, pre_times, kernel, threshold, time_steps, stride, padding):
+    """Validated ``(pre_times, kernel, threshold, time_steps, stride, padding)`` of a conv layer."""
+    time_steps = _check_time_steps(fn, time_steps)
+    pre_times = _check_times(fn, "pre_times", pre_times, 4, "(B, H, W, Cin)", time_steps)
+    kernel = _check_weights(fn, "kernel", kernel, 4, "(kh, kw, Cin, Cout) (HWIO)")
+    threshold = _check_threshold(fn, threshold)
+    stride = expand2(stride, f"{fn}: stride", minimum=1)
+    padding = expand4(padding, f"{fn}: padding")
+    _, height, width, cin = pre_times.shape
+    kh, kw, kcin, _ = kernel.shape
+    if kcin != cin:
+        raise ValueError(
+            f"{fn}: kernel Cin must equal pre_times Cin = {cin}, got kernel shape "
+            f"{tuple(kernel.shape)}"
+        )
+    if kh < 1 or kw < 1:
+        raise ValueError(f"{fn}: kernel window must be at least 1x1, got {kh}x{kw}")
+    top, left, bottom, right = padding
+    if height + top + bottom < kh or width + left + right < kw:
+        raise ValueError(
+            f"{fn}: kernel {kh}x{kw} is larger than the padded input "
+            f"{height + top + bottom}x{width + left + right}"
+        )
+    return pre_times, kernel, threshold, time_steps, stride, padding
+
+
 def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, padding=0,
               return_final: bool = False, impl: str = "auto"):
     r"""Convolution of single-spike inputs followed by fire, on spike times.
@@ -172,27 +201,8 @@ def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, paddin
         negative times as 0), bad ``stride``/``padding`` or ``impl``.
     """
     fn = "conv_fire"
-    time_steps = _check_time_steps(fn, time_steps)
-    pre_times = _check_times(fn, "pre_times", pre_times, 4, "(B, H, W, Cin)", time_steps)
-    kernel = _check_weights(fn, "kernel", kernel, 4, "(kh, kw, Cin, Cout) (HWIO)")
-    threshold = _check_threshold(fn, threshold)
-    stride = expand2(stride, f"{fn}: stride", minimum=1)
-    padding = expand4(padding, f"{fn}: padding")
-    _, height, width, cin = pre_times.shape
-    kh, kw, kcin, _ = kernel.shape
-    if kcin != cin:
-        raise ValueError(
-            f"{fn}: kernel Cin must equal pre_times Cin = {cin}, got kernel shape "
-            f"{tuple(kernel.shape)}"
-        )
-    if kh < 1 or kw < 1:
-        raise ValueError(f"{fn}: kernel window must be at least 1x1, got {kh}x{kw}")
-    top, left, bottom, right = padding
-    if height + top + bottom < kh or width + left + right < kw:
-        raise ValueError(
-            f"{fn}: kernel {kh}x{kw} is larger than the padded input "
-            f"{height + top + bottom}x{width + left + right}"
-        )
+    pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
+        fn, pre_times, kernel, threshold, time_steps, stride, padding)
     post, fire, final = _dispatch(fn, impl, pre_times, kernel, threshold, time_steps, stride,
                                   padding, return_final)
     return _result(post, fire, final, return_final)
@@ -305,3 +315,170 @@ def pool_times(times, kernel_size, stride=None, padding=0):
             part = padded[:, ky: ky + (out_h - 1) * sh + 1: sh, kx: kx + (out_w - 1) * sw + 1: sw]
             out = part if out is None else jnp.minimum(out, part)
     return out
+
+
+def _conv_fire_winners_dispatch(fn, impl, *args):
+    from spyxlike.ops import conv_fire_winners as _cfw
+    from spyxlike.ops import event_conv as _ec
+    from spyxlike.ops import kwta as _kw
+
+    impl = check_impl(impl, fn, has_pallas=True)
+    if impl == "pallas":
+        from spyxlike.ops.pallas.event_conv import conv_fire_pallas
+        from spyxlike.ops.pallas.kwta import k_winners_pallas
+
+        return _cfw.conv_fire_winners_composed(conv_fire_pallas, k_winners_pallas, *args)
+    if use_native(impl, fn):
+        return _cfw.conv_fire_winners_native(*args)
+    return _cfw.conv_fire_winners_composed(_ec.conv_fire_reference, _kw.k_winners_reference,
+                                           *args)
+
+
+def conv_fire_winners(pre_times, kernel, threshold, time_steps: int, kwta: int,
+                      inhibition_radius: int, *, stride=1, padding=0, impl: str = "auto"):
+    """:func:`conv_fire` followed by SpykeTorch's k-WTA, fused: the winners of a conv layer.
+
+    Equals ``post, fire = conv_fire(pre_times, kernel, threshold, time_steps,
+    stride=stride, padding=padding)`` then
+    ``winners = k_winners_from_times(post, fire, kwta, inhibition_radius,
+    time_steps)`` (:func:`spyxlike.competition.k_winners_from_times`:
+    earliest spike, then highest potential, then lowest SpykeTorch index
+    ``c*Ho*Wo + h*Wo + w``; one winner per feature map; a radius ``r > 0``
+    inhibits the ``(2r+1) x (2r+1)`` square in all maps, ``r = 0`` none), and
+    returns the winners' spike times and potentials instead of the full
+    layer - what an STDP step needs (:func:`winner_time_map` rebuilds the
+    ``post_times`` that :func:`spyxlike.stdp.stdp_conv` reads).
+
+    The native kernel runs the event-driven conv step by step and picks the
+    winners from each step's new spikes as soon as the step is complete, so
+    it never sorts the layer's candidates and stops the conv once ``kwta``
+    winners are found (usually after a few of the ``T`` steps). The
+    reference and Pallas paths are the unfused composition.
+
+    Args:
+      pre_times: int spike times ``(B, H, W, Cin)`` in ``[0, T]``, ``T`` = no spike.
+      kernel: HWIO weights ``(kh, kw, Cin, Cout)`` (computed in float32).
+      threshold: firing threshold, a finite real scalar (may be traced).
+      time_steps: number of time steps ``T >= 1``.
+      kwta: number of winners per sample, ``>= 1``.
+      inhibition_radius: lateral inhibition radius, ``>= 0``.
+      stride: Spyker ``Expand2``: an int or ``(vertical, horizontal)``, >= 1.
+      padding: Spyker ``Expand4``: an int, ``(vertical, horizontal)`` or
+        ``(top, left, bottom, right)``, >= 0.
+      impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
+
+    Returns:
+      ``(winners, winner_times, winner_potentials)``:
+      :class:`~spyxlike.winners.Winners` with ``kwta`` slots per sample (in
+      pick order), int32 ``(B, kwta)`` spike times of the winners (``T`` in
+      empty slots) and float32 ``(B, kwta)`` potentials at the spike (0 in
+      empty slots).
+
+    Raises:
+      TypeError: as :func:`conv_fire`, or non-integer ``kwta`` /
+        ``inhibition_radius``.
+      ValueError: as :func:`conv_fire`, or ``kwta < 1``, a negative
+        ``inhibition_radius``.
+    """
+    from spyxlike.winners import Winners
+
+    fn = "conv_fire_winners"
+    for name, value, minimum in (("kwta", kwta, 1), ("inhibition_radius", inhibition_radius, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
+        if value < minimum:
+            raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value}")
+    pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
+        fn, pre_times, kernel, threshold, time_steps, stride, padding)
+    r = int(inhibition_radius) if inhibition_radius > 0 else -1  # SpykeTorch: 0 = none
+    rows, win_time, win_value = _conv_fire_winners_dispatch(
+        fn, impl, pre_times, kernel, threshold, time_steps, stride, padding, int(kwta), r, r)
+    rows = rows.astype(jnp.int32)
+    winners = Winners(rows[..., 0], rows[..., 1], rows[..., 2], rows[..., 0] >= 0)
+    return winners, win_time, win_value
+
+
+def winner_time_map(winners, winner_times, shape, time_steps: int):
+    """Spike times of the winners scattered into a layer: ``T`` everywhere else.
+
+    The ``post_times`` argument of :func:`spyxlike.stdp.stdp_conv` for the
+    winners of :func:`conv_fire_winners`: STDP reads the post-synaptic time
+    only at the winners, so the update equals the one computed with the full
+    ``post_times`` of :func:`conv_fire`.
+
+    Args:
+      winners: :class:`~spyxlike.winners.Winners` with ``(B, k)`` fields.
+      winner_times: int ``(B, k)`` spike times of the winners.
+      shape: ``(Ho, Wo, Cout)`` of the layer.
+      time_steps: ``T``, the value of every other neuron.
+
+    Returns:
+      int32 ``(B, Ho, Wo, Cout)``.
+
+    Raises:
+      ValueError: ``shape`` not 3 positive ints, ``winner_times`` not the
+        shape of the winner fields.
+    """
+    fn = "winner_time_map"
+    if len(tuple(shape)) != 3 or any(int(s) < 1 for s in shape):
+        raise ValueError(f"{fn}: shape must be (Ho, Wo, Cout) of positive ints, got {shape!r}")
+    if tuple(winner_times.shape) != tuple(winners.feature.shape) or winner_times.ndim != 2:
+        raise ValueError(f"{fn}: winner_times must have the (B, k) shape of the winner fields "
+                         f"{tuple(winners.feature.shape)}, got {tuple(winner_times.shape)}")
+    ho, wo, cout = (int(s) for s in shape)
+    batch = winner_times.shape[0]
+    out = jnp.full((batch, ho, wo, cout), time_steps, jnp.int32)
+    b = jnp.broadcast_to(jnp.arange(batch)[:, None], winners.feature.shape)
+    row = jnp.where(winners.valid, winners.row, ho)  # invalid slots fall outside: dropped
+    return out.at[b, row, winners.col, winners.feature].set(
+        jnp.asarray(winner_times, jnp.int32), mode="drop")
+
+
+def conv_fire_pointwise(pre_times, kernel, threshold, time_steps: int, *, stride=1, padding=0,
+                        impl: str = "auto"):
+    """:func:`conv_fire` followed by SpykeTorch's point-wise inhibition, fused.
+
+    Equals ``pointwise_inhibition_times(*conv_fire(pre_times, kernel,
+    threshold, time_steps, stride=stride, padding=padding), time_steps)``
+    (:func:`spyxlike.spike_time_inhibition.pointwise_inhibition_times`): at
+    each output position ``(b, i, j)`` only the earliest spike survives, ties
+    going to the larger potential, then to the lower feature; every other
+    feature there gets time ``T`` and potential 0 - SpykeTorch's
+    ``pointwise_inhibition`` of the thresholded potentials, read as times.
+
+    The native kernel picks the survivor as soon as a position first fires
+    and stops accumulating into it (the other features could only fire later
+    and would be inhibited), so most of the conv's additions are skipped. The
+    reference and Pallas paths are the unfused composition.
+
+    Args:
+      pre_times: int spike times ``(B, H, W, Cin)`` in ``[0, T]``, ``T`` = no spike.
+      kernel: HWIO weights ``(kh, kw, Cin, Cout)`` (computed in float32).
+      threshold: firing threshold, a finite real scalar (may be traced).
+      time_steps: number of time steps ``T >= 1``.
+      stride: Spyker ``Expand2``: an int or ``(vertical, horizontal)``, >= 1.
+      padding: Spyker ``Expand4``: an int, ``(vertical, horizontal)`` or
+        ``(top, left, bottom, right)``, >= 0.
+      impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
+
+    Returns:
+      ``(post_times, fire_potentials)``: int32 ``(B, Ho, Wo, Cout)`` spike
+      times with at most one spiking feature per position, and float32
+      potentials at the spike (0 where there is none).
+
+    Raises:
+      TypeError: as :func:`conv_fire`.
+      ValueError: as :func:`conv_fire`.
+    """
+    from spyxlike.spike_time_inhibition import pointwise_inhibition_times
+
+    fn = "conv_fire_pointwise"
+    pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
+        fn, pre_times, kernel, threshold, time_steps, stride, padding)
+    if check_impl(impl, fn, has_pallas=True) != "pallas" and use_native(impl, fn):
+        post, fire, _ = conv_fire_native(pre_times, kernel, threshold, time_steps, stride,
+                                         padding, False, pointwise=True)
+        return post, fire
+    post, fire, _ = _dispatch(fn, impl, pre_times, kernel, threshold, time_steps, stride,
+                              padding, False)
+    return pointwise_inhibition_times(post, fire, time_steps)

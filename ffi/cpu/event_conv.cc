@@ -21,11 +21,14 @@ namespace {
 // L... are leading (vmapped) dims shared by all three; their rank is the
 // threshold's rank. Outputs post (int32) and fire (float32) are
 // (L..., B, Ho, Wo, Cout); final is the same or empty (not requested).
+// pointwise != 0: SpykeTorch's point-wise inhibition is applied to post and
+// fire (at most one spiking channel per position; final is then not allowed).
 ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
                              ffi::Buffer<ffi::F32> kernel, ffi::Buffer<ffi::F32> threshold,
                              int64_t time_steps, int64_t stride_h, int64_t stride_w,
                              int64_t pad_top, int64_t pad_left, int64_t pad_bottom,
-                             int64_t pad_right, ffi::ResultBuffer<ffi::S32> post,
+                             int64_t pad_right, int64_t pointwise,
+                             ffi::ResultBuffer<ffi::S32> post,
                              ffi::ResultBuffer<ffi::F32> fire, ffi::ResultBuffer<ffi::F32> final) {
   using spyxlike::InvalidArgument;
   const auto td = times.dimensions();
@@ -85,6 +88,9 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
     return InvalidArgument("conv_fire: output buffers must be (L..., B, Ho, Wo, Cout)");
   }
   const bool with_final = final->element_count() != 0;
+  if (pointwise != 0 && with_final) {
+    return InvalidArgument("conv_fire: no final potentials with point-wise inhibition");
+  }
   if (with_final && !spyxlike::SameDims(final->dimensions(), out_dims)) {
     return InvalidArgument("conv_fire: final potentials buffer must be (L..., B, Ho, Wo, Cout)");
   }
@@ -114,13 +120,21 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
     if (begin >= end || next.load() >= n) return;
     spyxlike::EventConvScratch w;
     w.Prepare(s);
+    spyxlike::EventConvNoSink plain;
+    spyxlike::EventConvPointwiseSink inhibit;
+    inhibit.time_steps = s.T;
     for (int64_t i; (i = next.fetch_add(1)) < n;) {
       const int64_t g = i / B;
-      if (!spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
-                                         hp_data[g], s, w, po + i * out_size, fo + i * out_size,
-                                         zo ? zo + i * out_size : nullptr)) {
-        bad_time.store(true);
-      }
+      const bool ok =
+          pointwise != 0
+              ? spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
+                                              hp_data[g], s, w, po + i * out_size,
+                                              fo + i * out_size, nullptr, inhibit)
+              : spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
+                                              hp_data[g], s, w, po + i * out_size,
+                                              fo + i * out_size, zo ? zo + i * out_size : nullptr,
+                                              plain);
+      if (!ok) bad_time.store(true);
     }
   });
   if (bad_time.load()) {
@@ -144,6 +158,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(SpyxlikeEventConvFire, EventConvFireImpl,
                                   .Attr<int64_t>("pad_left")
                                   .Attr<int64_t>("pad_bottom")
                                   .Attr<int64_t>("pad_right")
+                                  .Attr<int64_t>("pointwise")
                                   .Ret<ffi::Buffer<ffi::S32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>()
                                   .Ret<ffi::Buffer<ffi::F32>>());

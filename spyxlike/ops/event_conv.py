@@ -78,10 +78,16 @@ def conv_fire_reference(pre_times, kernel, threshold, time_steps: int, stride, p
     return post, fire, (final if with_final else None)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
+@functools.partial(jax.jit, static_argnames=_STATIC + ("pointwise",))
 def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padding,
-                     with_final: bool):
+                     with_final: bool, pointwise: bool = False):
     """The C++ kernel ``spyxlike_event_conv_fire`` (event-driven, both cores).
+
+    ``pointwise=True`` applies SpykeTorch's point-wise inhibition to the
+    result inside the kernel (positions stop accumulating once one channel
+    fired; no final potentials then), equal to
+    :func:`spyxlike.spike_time_inhibition.pointwise_inhibition_times` of the
+    plain result.
 
     Under ``vmap`` every operand gets the mapped axes in front
     (``vmap_method="broadcast_all"``); the kernel takes the threshold's rank
@@ -89,6 +95,8 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
     """
     _, height, width, _ = pre_times.shape
     kh, kw, _, cout = kernel.shape
+    if pointwise and with_final:
+        raise ValueError("conv_fire_native: no final potentials with point-wise inhibition")
     top, left, bottom, right = padding
     out_h = conv_output_size(height, kh, stride[0], top, bottom)
     out_w = conv_output_size(width, kw, stride[1], left, right)
@@ -113,5 +121,6 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
         pad_left=np.int64(left),
         pad_bottom=np.int64(bottom),
         pad_right=np.int64(right),
+        pointwise=np.int64(bool(pointwise)),
     )
     return post, fire, (final if with_final else None)

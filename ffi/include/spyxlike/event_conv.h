@@ -135,6 +135,8 @@ struct EventConvScratch {
   std::vector<int32_t> start;          // T + 2 bucket offsets
   std::vector<int32_t> cursor;         // T + 1 fill positions
   std::vector<EventConvEvent> events;  // sorted by time, then pixel, then channel
+  std::vector<EventConvEvent> found;   // events in input order (compaction)
+  std::vector<int32_t> found_time;     // their times
   EventConvBuffer<float> pot;          // (Ho, Wo, Cp)
   std::vector<uint16_t> unfired;       // (Ho, Wo, Cp / 16): lane bits of channels yet to fire
   std::vector<uint8_t> alive;          // (Ho * Wo): 1 while some channel has not fired
@@ -159,6 +161,8 @@ struct EventConvScratch {
     start.resize(static_cast<size_t>(s.T) + 2);
     cursor.resize(static_cast<size_t>(s.T) + 1);
     events.resize(static_cast<size_t>(s.H * s.W * s.Cin));
+    found.resize(static_cast<size_t>(s.H * s.W * s.Cin));
+    found_time.resize(static_cast<size_t>(s.H * s.W * s.Cin));
     pot.Resize(outs * static_cast<size_t>(s.Cp));
     unfired.resize(outs * static_cast<size_t>(s.Cp / kEventConvLanes));
     alive.resize(outs);
@@ -168,6 +172,34 @@ struct EventConvScratch {
       last_input[static_cast<size_t>(r)] = std::min(s.H - 1, r * s.sh - s.pt + s.kh - 1);
     }
   }
+};
+
+// Observer of the fires of EventConvFireSample, in time order: Fired() gets
+// the lanes of one 16-channel block of an output position that first cross at
+// the current step (called in increasing position order within a step);
+// StepEnd(t) runs after every output of step t was tested and returns true to
+// stop the sample there (outputs of later steps are then left unspecified).
+// With kPointwise, an output position keeps only the first channel that
+// fires there (see EventConvPointwiseSink) and then stops accumulating.
+struct EventConvNoSink {
+  static constexpr bool kActive = false;
+  static constexpr bool kPointwise = false;
+  int32_t time_steps = 0;
+  void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
+  bool StepEnd(int32_t /*t*/) { return false; }
+};
+
+// SpykeTorch's point-wise inhibition fused into the conv: at each output
+// position the earliest spike survives, ties going to the larger potential,
+// then to the lower channel; every other channel of the position gets no
+// spike (time T, potential 0). Once a channel has fired at a position, the
+// others can only fire later and lose, so the position stops accumulating.
+struct EventConvPointwiseSink {
+  static constexpr bool kActive = false;
+  static constexpr bool kPointwise = true;
+  int32_t time_steps = 0;  // T, the "no spike" time
+  void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
+  bool StepEnd(int32_t /*t*/) { return false; }
 };
 
 namespace detail {
@@ -222,14 +254,74 @@ inline void StoreLanes(int32_t* out_t, float* out_p, const float* p, int32_t t, 
 #endif
 }
 
+// Largest p[g] over the lanes g set in `mask` (mask != 0).
+inline float MaskedMax(const float* p, uint32_t mask) {
+#if defined(__AVX512F__)
+  return _mm512_mask_reduce_max_ps(static_cast<__mmask16>(mask), _mm512_loadu_ps(p));
+#else
+  float m = p[__builtin_ctz(mask)];
+  for (; mask; mask &= mask - 1) m = std::max(m, p[__builtin_ctz(mask)]);
+  return m;
+#endif
+}
+
+// Bit g set iff p[g] == value, for 16 lanes.
+inline uint32_t EqualMask(const float* p, float value) {
+#if defined(__AVX512F__)
+  return _mm512_cmp_ps_mask(_mm512_loadu_ps(p), _mm512_set1_ps(value), _CMP_EQ_OQ);
+#else
+  uint32_t mask = 0;
+  for (int g = 0; g < kEventConvLanes; ++g) mask |= static_cast<uint32_t>(p[g] == value) << g;
+  return mask;
+#endif
+}
+
+// EventConvTest under point-wise inhibition: when channels of the position
+// first cross at step t, only the first one with the largest potential gets
+// its spike written (the others keep T and 0) and the position is done.
+template <int64_t NV>
+inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
+                                   int64_t Cout, const float* __restrict__ pot,
+                                   const uint16_t* __restrict__ unfired,
+                                   uint8_t* __restrict__ alive, int32_t* __restrict__ post_out,
+                                   float* __restrict__ fire_out) {
+  const int64_t nv = NV > 0 ? NV : nv_runtime;
+  const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
+  const uint16_t* __restrict__ un = unfired + pos * nv;
+  bool any = false;
+  float best = 0.0f;
+#pragma GCC unroll 8
+  for (int64_t v = 0; v < nv; ++v) {
+    const uint32_t now = GreaterMask(p + v * kEventConvLanes, threshold) & un[v];
+    if (now) {
+      const float m = MaskedMax(p + v * kEventConvLanes, now);
+      if (!any || m > best) best = m;
+      any = true;
+    }
+  }
+  if (!any) return;
+  for (int64_t v = 0; v < nv; ++v) {
+    const uint32_t hit = GreaterMask(p + v * kEventConvLanes, threshold) & un[v] &
+                         EqualMask(p + v * kEventConvLanes, best);
+    if (hit) {
+      const int64_t c = v * kEventConvLanes + __builtin_ctz(hit);
+      post_out[pos * Cout + c] = t;
+      fire_out[pos * Cout + c] = best;
+      break;
+    }
+  }
+  alive[pos] = 0;
+}
+
 // Tests one output position for first crossings pot > threshold at step t:
 // writes the time and potential of newly fired channels straight into the
 // outputs (Cout stride) and clears alive[pos] once every channel has fired.
-template <int64_t NV>
+template <int64_t NV, class Sink>
 inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
                           int64_t Cout, const float* __restrict__ pot,
                           uint16_t* __restrict__ unfired, uint8_t* __restrict__ alive,
-                          int32_t* __restrict__ post_out, float* __restrict__ fire_out) {
+                          int32_t* __restrict__ post_out, float* __restrict__ fire_out,
+                          Sink& sink) {
   const int64_t nv = NV > 0 ? NV : nv_runtime;
   const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
   uint16_t* __restrict__ un = unfired + pos * nv;
@@ -241,6 +333,7 @@ inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_ru
       un[v] = static_cast<uint16_t>(un[v] & ~now);
       StoreLanes(post_out + pos * Cout + v * kEventConvLanes,
                  fire_out + pos * Cout + v * kEventConvLanes, p + v * kEventConvLanes, t, now);
+      if constexpr (Sink::kActive) sink.Fired(pos, v, now);
     }
     left |= un[v];
   }
@@ -279,42 +372,54 @@ inline void EventConvAddGroup(float* __restrict__ pot, const float* __restrict__
 
 // SKIP_DEAD: outputs whose channels have all fired stop accumulating (their
 // final potential is not needed).
-template <int64_t NV, bool SKIP_DEAD>
+template <int64_t NV, bool SKIP_DEAD, class Sink>
 inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
                                     const float* __restrict__ packed, float threshold,
                                     const EventConvShape& s, EventConvScratch& w,
                                     int32_t* __restrict__ post_out, float* __restrict__ fire_out,
-                                    float* __restrict__ final_out) {
+                                    float* __restrict__ final_out, Sink& sink) {
   const int64_t outs = s.Ho * s.Wo;
   const int64_t nv = NV > 0 ? NV : s.Cp / kEventConvLanes;
   const int64_t Cp = nv * kEventConvLanes;
   const int64_t Cin = s.Cin;
   const int32_t T = s.T;
   // Counting sort of the events (time < T) by time; stable, so each bucket
-  // lists pixels in order and a pixel's channels next to each other.
-  int32_t* start = w.start.data();
-  std::fill(start, start + T + 2, 0);
+  // lists pixels in order and a pixel's channels next to each other. The
+  // range check is a min/max reduction and the events are first compacted
+  // branch-free, so inputs that never spike (often most of them) cost no
+  // histogram update.
   const int64_t n_pix = s.H * s.W;
   const int64_t n_in = n_pix * Cin;
-  for (int64_t i = 0; i < n_in; ++i) {
-    const int32_t t = times[i];
-    if (t < 0 || t > T) return false;
-    ++start[t + 1];
+  if (T < 1) return false;
+  {
+    int32_t lo = 0, hi = 0;
+    if (n_in > 0) lo = hi = times[0];
+    for (int64_t i = 0; i < n_in; ++i) {
+      lo = std::min(lo, times[i]);
+      hi = std::max(hi, times[i]);
+    }
+    if (lo < 0 || hi > T) return false;
   }
-  for (int32_t t = 0; t <= T; ++t) start[t + 1] += start[t];
-  int32_t* cursor = w.cursor.data();
-  std::copy(start, start + T + 1, cursor);
-  EventConvEvent* __restrict__ events = w.events.data();
+  EventConvEvent* __restrict__ found = w.found.data();
+  int32_t* __restrict__ found_t = w.found_time.data();
+  int64_t n_ev = 0;
   for (int64_t px = 0; px < n_pix; ++px) {
     const int32_t* tx = times + px * Cin;
     for (int64_t c = 0; c < Cin; ++c) {
       const int32_t t = tx[c];
-      if (t < T) {
-        events[cursor[t]++] =
-            EventConvEvent{static_cast<int32_t>(px), static_cast<int32_t>(c * Cp)};
-      }
+      found[n_ev] = EventConvEvent{static_cast<int32_t>(px), static_cast<int32_t>(c * Cp)};
+      found_t[n_ev] = t;
+      n_ev += t < T;
     }
   }
+  int32_t* start = w.start.data();
+  std::fill(start, start + T + 2, 0);
+  for (int64_t j = 0; j < n_ev; ++j) ++start[found_t[j] + 1];
+  for (int32_t t = 0; t <= T; ++t) start[t + 1] += start[t];
+  int32_t* cursor = w.cursor.data();
+  std::copy(start, start + T + 1, cursor);
+  EventConvEvent* __restrict__ events = w.events.data();
+  for (int64_t j = 0; j < n_ev; ++j) events[cursor[found_t[j]]++] = found[j];
   const EventConvPixel* __restrict__ pixels = w.pixels.data();
   float* __restrict__ pot = w.pot.data();
   uint16_t* __restrict__ unfired = w.unfired.data();
@@ -342,7 +447,13 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
     dirty[r] = 0;
     for (int64_t pos = r * s.Wo, stop = pos + s.Wo; pos < stop; ++pos) {
       if (alive[pos]) {
-        EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out, fire_out);
+        if constexpr (Sink::kPointwise) {
+          EventConvTestPointwise<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive,
+                                     post_out, fire_out);
+        } else {
+          EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out,
+                            fire_out, sink);
+        }
       }
     }
   };
@@ -368,7 +479,7 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
         const float* k = krow;
         int32_t p = prow;
         for (int32_t i = 0; i < px.nx; ++i, k += kstep_x, --p) {
-          if constexpr (SKIP_DEAD) {
+          if constexpr (SKIP_DEAD && !Sink::kPointwise) {
             if (alive[p] == 0) continue;
           }
           EventConvAddGroup<NV>(pot + static_cast<int64_t>(p) * Cp, k, group, m, nv);
@@ -376,6 +487,9 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
       }
     }
     while (r_next < s.Ho) test_row(r_next++, t);
+    if constexpr (Sink::kActive) {
+      if (sink.StepEnd(t)) break;
+    }
   }
   if (final_out) {
     for (int64_t pos = 0; pos < outs; ++pos) {
@@ -385,16 +499,16 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
   return true;
 }
 
-template <int64_t NV>
+template <int64_t NV, class Sink>
 inline bool EventConvFireSampleCp(const int32_t* times, const float* packed, float threshold,
                                   const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
-                                  float* fire_out, float* final_out) {
+                                  float* fire_out, float* final_out, Sink& sink) {
   if (final_out) {
     return EventConvFireSampleImpl<NV, false>(times, packed, threshold, s, w, post_out, fire_out,
-                                              final_out);
+                                              final_out, sink);
   }
   return EventConvFireSampleImpl<NV, true>(times, packed, threshold, s, w, post_out, fire_out,
-                                           nullptr);
+                                           nullptr, sink);
 }
 
 }  // namespace detail
@@ -402,27 +516,36 @@ inline bool EventConvFireSampleCp(const int32_t* times, const float* packed, flo
 // One sample. `times` (H, W, Cin) int32, `packed` the kernel from
 // EventConvPackKernel (64-byte aligned for speed), outputs (Ho, Wo, Cout);
 // `final_out` may be null. Returns false (outputs unspecified) if a time is
-// outside [0, T]. `w` must have been Prepare()d for `s`.
+// outside [0, T]. `w` must have been Prepare()d for `s`. `sink` (see
+// EventConvNoSink) observes the fires step by step and may stop early.
+template <class Sink>
 inline bool EventConvFireSample(const int32_t* times, const float* packed, float threshold,
                                 const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
-                                float* fire_out, float* final_out) {
+                                float* fire_out, float* final_out, Sink& sink) {
   switch (s.Cp / kEventConvLanes) {
     case 1:
       return detail::EventConvFireSampleCp<1>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 2:
       return detail::EventConvFireSampleCp<2>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 4:
       return detail::EventConvFireSampleCp<4>(times, packed, threshold, s, w, post_out, fire_out,
-                                               final_out);
+                                               final_out, sink);
     case 7:
-      return detail::EventConvFireSampleCp<7>(times, packed, threshold, s, w, post_out,
-                                                fire_out, final_out);
+      return detail::EventConvFireSampleCp<7>(times, packed, threshold, s, w, post_out, fire_out,
+                                               final_out, sink);
     default:
       return detail::EventConvFireSampleCp<0>(times, packed, threshold, s, w, post_out, fire_out,
-                                              final_out);
+                                              final_out, sink);
   }
+}
+
+inline bool EventConvFireSample(const int32_t* times, const float* packed, float threshold,
+                                const EventConvShape& s, EventConvScratch& w, int32_t* post_out,
+                                float* fire_out, float* final_out) {
+  EventConvNoSink sink;
+  return EventConvFireSample(times, packed, threshold, s, w, post_out, fire_out, final_out, sink);
 }
 
 }  // namespace spyxlike
