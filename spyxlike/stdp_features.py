@@ -30,8 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from spyxlike.coding import rank_code
-from spyxlike.competition import k_winners_from_times
-from spyxlike.event_conv import conv_fire, pool_times
+from spyxlike.event_conv import conv_fire, conv_fire_winners, pool_times, winner_time_map
 from spyxlike.filter_kernels import DoGKernel
 from spyxlike.filters import Filter
 from spyxlike.spike_time_inhibition import pointwise_inhibition_times
@@ -136,13 +135,22 @@ def readout_features(config: KheradpishehConfig, final_potentials):
 
 @partial(jax.jit, static_argnames=("threshold", "kwta", "radius", "padding", "time_steps"))
 def _stdp_chunk(weights, inputs, rates, *, threshold, kwta, radius, padding, time_steps):
-    """One image at a time over ``inputs`` (a scan): fire, k-WTA, STDP."""
+    """One image at a time over ``inputs`` (a scan): fire, k-WTA, STDP.
+
+    The fused :func:`~spyxlike.event_conv.conv_fire_winners` stops the
+    convolution once the winners are known; it equals ``conv_fire`` followed
+    by ``k_winners_from_times``, and STDP reads the post-synaptic times only
+    at the winners (:func:`~spyxlike.event_conv.winner_time_map`).
+    """
 
     def step(w, x):
         x = x[None]
-        t, v = conv_fire(x, w, threshold, time_steps, padding=padding)
-        winners = k_winners_from_times(t, v, kwta, radius, time_steps)
-        w = stdp_conv(w, x, t, winners, rates, padding=padding)
+        winners, times, _ = conv_fire_winners(x, w, threshold, time_steps, kwta, radius,
+                                              padding=padding)
+        h = x.shape[1] + 2 * padding - w.shape[0] + 1
+        wd = x.shape[2] + 2 * padding - w.shape[1] + 1
+        post = winner_time_map(winners, times, (h, wd, w.shape[3]), time_steps)
+        w = stdp_conv(w, x, post, winners, rates, padding=padding)
         return w, winners.count[0]
 
     return jax.lax.scan(step, weights, inputs)
