@@ -479,6 +479,15 @@ def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], i
     """
     check_impl(impl, "evsim")
     native_path = use_native(impl, "evsim")
+    if native_path and configs and all(cfg.model is None for cfg in configs):
+        # The whole network in one native call: each layer's spikes go to the
+        # next layer inside the engine (same results as layer by layer).
+        from spyxlike.ops.evsim_native import network_native
+        oi, ot, oc, counts, flows = network_native(
+            indices, times, count, list(weights), tau_s=[cfg.tau_s for cfg in configs],
+            threshold=[cfg.threshold for cfg in configs], buffer_size=[cfg.buffer_size for cfg in configs],
+            max_events=max_events)
+        return BatchOutput(oi, ot, oc, counts, flows)
     counts, flows = [], []
     idx, t, c = indices, times, count
     out_t = out_c = None
