@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 #include <type_traits>
 
 #if defined(__AVX512F__)
@@ -420,12 +421,22 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
     b[n] = bn;
   };
 
+  // Flagged groups of a window: their first neuron and lane flags, and their
+  // traces before the window (for the re-run), collected without a branch
+  // so that the vector pass runs on without mispredictions; they are re-run
+  // after it, in group order.
+  std::vector<uint64_t> flagged_groups(static_cast<size_t>(n_vec / 8 + 1));
+  std::vector<double> flagged_traces(static_cast<size_t>(2 * n_vec + 16));
+
   // One window over all neuron groups; `ne_c` is the number of events, a
   // compile-time constant (std::integral_constant) for full windows.
   auto window = [&](auto ne_c, bool all, __m512d v_reach, __m512d v_next, __m512d v_xend, __m512d v_th_lo,
                     __m512d v_tox) {
     const int ne = ne_c;
     const __m512d v_ahead = _mm512_set1_pd(c_ahead);
+    uint64_t* __restrict__ list = flagged_groups.data();
+    double* __restrict__ saved = flagged_traces.data();
+    int64_t n_flagged = 0;
     for (int64_t n = 0; n < n_vec; n += 8) {
       const __m512d a0 = _mm512_loadu_pd(a + n), b0 = _mm512_loadu_pd(b + n);
       __m512d wn = _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(rows[0] + n));
@@ -446,16 +457,19 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
       peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(ae, v_next), be, _CMP_LE_OQ);
       peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be), _mm512_mul_pd(ae, v_reach), _CMP_GE_OQ);
       // NaN traces never spike (the solve rejects them): no flag needed.
-      uint32_t flags = all ? 0xffu : static_cast<uint32_t>(f | peak);
-      if (__builtin_expect(flags != 0, 0)) {
-        alignas(64) double sa[8], sb[8];
-        _mm512_store_pd(sa, a0);
-        _mm512_store_pd(sb, b0);
-        while (flags) {
-          const int j = __builtin_ctz(flags);
-          flags &= flags - 1;
-          rerun(n + j, ne, sa[j], sb[j]);
-        }
+      const uint32_t flags = all ? 0xffu : static_cast<uint32_t>(f | peak);
+      list[n_flagged] = static_cast<uint64_t>(n) << 8 | flags;
+      _mm512_storeu_pd(saved + 16 * n_flagged, a0);
+      _mm512_storeu_pd(saved + 16 * n_flagged + 8, b0);
+      n_flagged += flags != 0;
+    }
+    for (int64_t g = 0; g < n_flagged; ++g) {
+      const int64_t n = static_cast<int64_t>(list[g] >> 8);
+      uint32_t flags = static_cast<uint32_t>(list[g] & 0xffu);
+      while (flags) {
+        const int j = __builtin_ctz(flags);
+        flags &= flags - 1;
+        rerun(n + j, ne, saved[16 * g + j], saved[16 * g + 8 + j]);
       }
     }
     for (int64_t n = n_vec; n < N; ++n) rerun(n, ne, a[n], b[n]);
