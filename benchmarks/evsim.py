@@ -6,11 +6,12 @@ threshold 4 (``--threshold``), weights uniform in (-w, w) with w = 1
 (``--weights``, seeds 1 and 2), 256 samples (``--samples``) of 0.1 s in which
 every input fires a Poisson number of spikes with mean 3 (``--rate`` spikes
 per input per sample, i.e. 30 Hz; times uniform in [0, 0.1 s), seed 0),
-``buffer_size`` 64 (``--buffer-size``). The native engine passes the hidden
-layer's spikes to the output layer as event lists of ``--max-events`` 8192
-per sample (``SpikingNetwork(max_events=...)``; 0: the unbounded
-``n_neurons * buffer_size`` = 64000; a sample with more spikes would raise,
-so a run that completes used the same spikes either way).
+``buffer_size`` 64 (``--buffer-size``). The native engine runs the whole
+network in one native call per batch (``spyxlike_evsim_network``: the hidden
+layer's spikes go to the output layer inside the engine), with at most
+``--max-events`` 8192 hidden spikes per sample (``SpikingNetwork(max_events=...)``;
+0: unbounded; a sample with more spikes would raise, so a run that completes
+used the same spikes either way).
 
 Cases, each in its own process so peak RSS is per case:
 

@@ -30,6 +30,7 @@ PYBIND11_MODULE(_native, m) {
     cpu["spyxlike_srm_spike_fwd"] = Capsule(SpyxlikeSrmSpikeFwd);
     cpu["spyxlike_evsim_fc"] = Capsule(SpyxlikeEvsimFc);
     cpu["spyxlike_evsim_to_events"] = Capsule(SpyxlikeEvsimToEvents);
+    cpu["spyxlike_evsim_network"] = Capsule(SpyxlikeEvsimNetwork);
     cpu["spyxlike_fire"] = Capsule(SpyxlikeFire);
     cpu["spyxlike_k_winners"] = Capsule(SpyxlikeKWinners);
     cpu["spyxlike_pointwise_inhibit"] = Capsule(SpyxlikePointwiseInhibit);

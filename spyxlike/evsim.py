@@ -40,10 +40,14 @@ Differences from EvSpikeSim (also on the migration page):
   C++ callback sources compiled at run time.
 * ``impl="auto" | "native" | "reference"`` picks the C++ engine or the
   pure-JAX reference (``spyxlike.ops.evsim``).
-* ``SpikingNetwork(max_events=C)`` bounds the event lists passed between
-  layers by the native engine to ``C`` events per sample instead of
-  ``n_neurons * buffer_size`` (less memory and time); a sample with more
-  spikes raises :class:`BufferOverflowError`, never drops any.
+* With the native engine, a network of default-neuron layers runs in one
+  native call per batch (:func:`spyxlike.ops.evsim_native.network_native`):
+  each layer's spikes go to the next layer inside the engine.
+  ``SpikingNetwork(max_events=C)`` bounds the events passed between layers
+  to ``C`` per sample (the layer-by-layer path of :meth:`SpikingNetwork.infer`
+  and of networks with custom neurons then allocates ``C``-wide event lists
+  instead of ``n_neurons * buffer_size``); a sample with more spikes raises
+  :class:`BufferOverflowError`, never drops any.
 """
 
 from __future__ import annotations
@@ -472,13 +476,24 @@ def run_network(configs: Sequence[_LayerConfig], weights: Sequence[jax.Array], i
       max_events: with the native engine, events per sample passed between
         layers (default ``n_neurons * buffer_size``, which always suffices);
         a sample with more spikes fails the call (a runtime error naming the
-        event capacity). The output layer's events are never bounded.
+        event capacity). The output layer's events are never bounded. When
+        every layer has the default neuron, the native engine runs the whole
+        network in one call (same results as layer by layer).
 
     Returns:
       :class:`BatchOutput`; buffer overflow is returned, not raised.
     """
     check_impl(impl, "evsim")
     native_path = use_native(impl, "evsim")
+    if native_path and configs and all(cfg.model is None for cfg in configs):
+        # The whole network in one native call: each layer's spikes go to the
+        # next layer inside the engine (same results as layer by layer).
+        from spyxlike.ops.evsim_native import network_native
+        oi, ot, oc, counts, flows = network_native(
+            indices, times, count, list(weights), tau_s=[cfg.tau_s for cfg in configs],
+            threshold=[cfg.threshold for cfg in configs], buffer_size=[cfg.buffer_size for cfg in configs],
+            max_events=max_events)
+        return BatchOutput(oi, ot, oc, counts, flows)
     counts, flows = [], []
     idx, t, c = indices, times, count
     out_t = out_c = None
@@ -502,7 +517,8 @@ class SpikingNetwork:
       max_events: with the native engine, the capacity (events per sample)
         of the event lists between layers; default ``n_neurons *
         buffer_size`` of the emitting layer, which always suffices. A smaller
-        bound saves memory and time; a sample with more spikes raises
+        bound saves memory on the layer-by-layer path (:meth:`infer`, custom
+        neurons); a sample with more spikes raises
         :class:`BufferOverflowError`. Results are the same either way.
     """
 

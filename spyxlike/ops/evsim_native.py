@@ -222,3 +222,95 @@ def layer_output_to_events_native(out_times, out_counts, capacity=None):
         ),
         vmap_method="broadcast_all",
     )(out_times, out_counts)
+
+
+def network_native(in_indices, in_times, in_count, weights, *, tau_s, threshold, buffer_size, max_events=None):
+    """A whole feed-forward network of default-neuron FC layers in one native call.
+
+    Each layer is :func:`fc_layer_native`; a layer's spikes, sorted by time
+    (ties by neuron index, as :func:`layer_output_to_events_native`), are the
+    next layer's input events inside the engine, without per-neuron spike
+    buffers and without a round trip through XLA between layers. Results
+    equal chaining :func:`fc_layer_native` and
+    :func:`layer_output_to_events_native` layer by layer.
+
+    Args:
+      in_indices: int32 ``(batch, E)`` input neuron of each event.
+      in_times: float32 ``(batch, E)`` event times, ascending over the first
+        ``in_count[b]`` entries; the rest is padding (ignored).
+      in_count: int32 ``(batch,)`` number of valid events per sample.
+      weights: sequence of float32 ``(n_inputs_l, n_neurons_l)`` arrays, one
+        per layer; ``n_inputs_l`` equals the previous layer's ``n_neurons``.
+      tau_s: per layer synaptic time constant (> 0).
+      threshold: per layer firing threshold (> 0).
+      buffer_size: per layer spikes kept per neuron (>= 1).
+      max_events: events per sample passed between layers (``None``:
+        unbounded); a sample whose hidden layer fires more fails the call
+        with a runtime error naming the event capacity.
+
+    Returns:
+      ``(indices, times, count, layer_counts, overflow)``: the output layer's
+      spikes as int32 / float32 ``(batch, C)`` sorted by time, 0 / +inf
+      padded (``C = n_neurons * buffer_size`` of the output layer), int32
+      ``count (batch,)``, and per layer int32 spike counts and bool overflow
+      flags ``(batch, n_neurons_l)`` (tuples).
+
+    Raises:
+      ValueError: invalid hyperparameters, shapes or (when concrete) events.
+      TypeError: non-integer indices / counts or non-float times / weights.
+
+    Works under ``jit`` and ``vmap`` (weights may be batched or shared); not
+    differentiable (use :func:`fc_layer_native` per layer for gradients).
+    """
+    native.require()
+    op = "network_native"
+    weights = [jnp.asarray(w) for w in weights]
+    n_layers = len(weights)
+    if n_layers < 1:
+        raise ValueError(f"{op}: weights must hold at least one (n_inputs, n_neurons) array")
+    per_layer = {}
+    for name, value in (("tau_s", tau_s), ("threshold", threshold), ("buffer_size", buffer_size)):
+        value = list(value) if isinstance(value, (list, tuple)) else [value] * n_layers
+        if len(value) != n_layers:
+            raise ValueError(f"{op}: {name} must have one entry per layer ({n_layers}), got {len(value)}")
+        per_layer[name] = value
+    for l in range(n_layers):
+        check_hyperparameters(op, per_layer["tau_s"][l], per_layer["threshold"][l], per_layer["buffer_size"][l])
+    if max_events is not None and (not isinstance(max_events, (int, np.integer)) or isinstance(max_events, bool)
+                                   or max_events < 1):
+        raise ValueError(f"{op}: max_events must be None or an integer >= 1, got {max_events!r}")
+    for l, w in enumerate(weights):
+        if w.ndim != 2:
+            raise ValueError(f"{op}: weights[{l}] must be (n_inputs, n_neurons), got shape {w.shape}")
+        if w.dtype.kind != "f":
+            raise TypeError(f"{op}: weights[{l}] must be a float array, got dtype {w.dtype}")
+        if l and w.shape[0] != weights[l - 1].shape[1]:
+            raise ValueError(f"{op}: weights[{l}] has n_inputs={w.shape[0]}, the previous layer has "
+                             f"n_neurons={weights[l - 1].shape[1]}")
+    in_indices = jnp.asarray(in_indices)
+    in_times = jnp.asarray(in_times)
+    in_count = jnp.asarray(in_count)
+    for name, x, kinds in (("in_indices", in_indices, "iu"), ("in_count", in_count, "iu"),
+                           ("in_times", in_times, "f")):
+        if x.dtype.kind not in kinds:
+            raise TypeError(f"{op}: {name} must be {'an integer' if kinds == 'iu' else 'a float'} array, "
+                            f"got dtype {x.dtype}")
+    check_events(op, in_indices, in_times, in_count, weights[0].shape[0])
+    batch = in_indices.shape[0]
+    n_out, k_out = weights[-1].shape[1], int(per_layer["buffer_size"][-1])
+    results = [
+        jax.ShapeDtypeStruct((batch, n_out * k_out), jnp.int32),
+        jax.ShapeDtypeStruct((batch, n_out * k_out), jnp.float32),
+        jax.ShapeDtypeStruct((batch,), jnp.int32),
+    ]
+    results += [jax.ShapeDtypeStruct((batch, w.shape[1]), jnp.int32) for w in weights]
+    results += [jax.ShapeDtypeStruct((batch, w.shape[1]), jnp.bool_) for w in weights]
+    out = jax.ffi.ffi_call("spyxlike_evsim_network", tuple(results), vmap_method="expand_dims")(
+        in_indices.astype(jnp.int32), in_times.astype(jnp.float32), in_count.astype(jnp.int32),
+        *[w.astype(jnp.float32) for w in weights],
+        tau_s=np.array([float(v) for v in per_layer["tau_s"]], np.float32),
+        threshold=np.array([float(v) for v in per_layer["threshold"]], np.float32),
+        buffer_size=np.array([int(v) for v in per_layer["buffer_size"]], np.int64),
+        max_events=np.int64(0 if max_events is None else int(max_events)),
+    )
+    return out[0], out[1], out[2], tuple(out[3:3 + n_layers]), tuple(out[3 + n_layers:])

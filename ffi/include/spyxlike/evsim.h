@@ -34,6 +34,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
+#include <type_traits>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -96,6 +98,65 @@ struct FcScratch {
 // words), then one byte per neuron for the rest.
 inline int64_t FcFlagBytes(int64_t n_neurons) { return ((n_neurons + 63) / 64) * 8 + n_neurons + 8; }
 
+// Where the engine puts a layer's spikes. BufferSink: per-neuron buffers
+// out_times (N, K), ascending and +inf padded (the layer-by-layer API).
+struct BufferSink {
+  float* out_times;
+  int64_t K;
+  void Begin(int64_t N) {
+    for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+  }
+  void Emit(int64_t n, int32_t slot, float t) { out_times[n * K + slot] = t; }
+  void EndWindow() {}
+  void Finish() {}
+};
+
+// Order-preserving 64-bit key of a spike: the time's bits (as an unsigned
+// integer that sorts like the float; -0 taken as +0), then the neuron.
+inline uint64_t SpikeKey(float t, int64_t n) {
+  if (t == 0.0f) t = 0.0f;
+  uint32_t u;
+  std::memcpy(&u, &t, 4);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return (static_cast<uint64_t>(u) << 32) | static_cast<uint64_t>(static_cast<uint32_t>(n));
+}
+
+inline float SpikeKeyTime(uint64_t key) {
+  uint32_t u = static_cast<uint32_t>(key >> 32);
+  u = (u & 0x80000000u) ? (u & 0x7fffffffu) : ~u;
+  float t;
+  std::memcpy(&t, &u, 4);
+  return t;
+}
+
+// EventSink: the layer's spikes as one list of SpikeKey sorted by (time,
+// neuron) - the next layer's input events, in the order of GatherEvents.
+// `keys` must hold N * K entries (a neuron stores at most K spikes). Spikes
+// come out window by window in time order, so each window's few keys are
+// sorted on their own; only if float rounding makes a window's first key
+// precede the previous window's last is the whole list sorted at the end.
+struct EventSink {
+  uint64_t* keys;
+  int64_t size = 0;
+  int64_t window_start = 0;
+  bool sorted = true;
+  void Begin(int64_t) {
+    size = 0;
+    window_start = 0;
+    sorted = true;
+  }
+  void Emit(int64_t n, int32_t, float t) { keys[size++] = SpikeKey(t, n); }
+  void EndWindow() {
+    if (size - window_start > 1) std::sort(keys + window_start, keys + size);
+    if (window_start > 0 && size > window_start && keys[window_start] < keys[window_start - 1]) sorted = false;
+    window_start = size;
+  }
+  void Finish() {
+    if (!sorted) std::sort(keys, keys + size);
+    sorted = true;
+  }
+};
+
 // Simulates one sample whose events passed CheckEvents. Writes
 // out_times (N, K) ascending and +inf padded, out_counts (N) and
 // overflow (N). w is (n_inputs, N) row-major: the row of an input is
@@ -105,9 +166,10 @@ inline int64_t FcFlagBytes(int64_t n_neurons) { return ((n_neurons + 63) / 64) *
 // applies a conservative crossing pre-test (with AVX-512: 8 neurons per
 // instruction, the results as a bit mask); only the few flagged neurons are
 // then solved exactly, found by scanning the mask a 64-bit word at a time.
+template <class Sink>
 inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, int64_t count,
-                          const float* w, const FcLayerParams& p, FcScratch s,
-                          float* out_times, int32_t* out_counts, bool* overflow) {
+                                  const float* w, const FcLayerParams& p, FcScratch s, Sink& sink,
+                                  int32_t* out_counts, bool* overflow) {
   const int64_t N = p.n_neurons;
   const int64_t K = p.buffer_size;
   const double tau = 2.0 * p.tau_s;
@@ -127,7 +189,7 @@ inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, in
   }
   const int64_t n_flag_bytes = FcFlagBytes(N);
   for (int64_t j = 0; j < n_flag_bytes; ++j) flags[j] = 0;
-  for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+  sink.Begin(N);
   // Neurons [0, n_vec) get bit flags, [n_vec, N) byte flags.
 #if defined(__AVX512F__)
   const int64_t n_vec = N & ~int64_t{7};
@@ -222,7 +284,7 @@ inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, in
           stopped[n] = 1;
           break;
         }
-        out_times[n * K + c] = static_cast<float>(t0 + rel);
+        sink.Emit(n, c, static_cast<float>(t0 + rel));
         out_counts[n] = c + 1;
         bn -= theta * r;
         last = rel;
@@ -247,7 +309,9 @@ inline void FcLayerSamplePerEvent(const int32_t* indices, const float* times, in
         if (n < N) solve(n);
       }
     }
+    sink.EndWindow();
   }
+  sink.Finish();
 }
 
 // Largest positive weight of each input's row of w (n_inputs, N); +inf for
@@ -279,9 +343,12 @@ inline void RowPositiveMax(const float* w, int64_t n_inputs, int64_t N, float* o
 // (few) are re-run through the window event by event from the saved traces
 // with the per-event pre-test and the exact solve, with the same arithmetic
 // as the vector path, so every result equals FcLayerSamplePerEvent's.
+// Full windows are unrolled at compile time (the window's rows and decay
+// factors then live in registers); only a sample's last window is generic.
+template <class Sink>
 inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, int64_t count,
                                   const float* w, const float* row_pos_max, const FcLayerParams& p,
-                                  FcScratch s, float* out_times, int32_t* out_counts, bool* overflow) {
+                                  FcScratch s, Sink& sink, int32_t* out_counts, bool* overflow) {
   const int64_t N = p.n_neurons;
   const int64_t K = p.buffer_size;
   const double tau = 2.0 * p.tau_s;
@@ -298,13 +365,13 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
     overflow[n] = false;
     stopped[n] = 0;
   }
-  for (int64_t j = 0; j < N * K; ++j) out_times[j] = std::numeric_limits<float>::infinity();
+  sink.Begin(N);
   constexpr double kSlack = 1e-9;  // as in FcLayerSamplePerEvent
   const double four_theta = 4.0 * theta;
   const double theta_lo = theta * (1.0 - kSlack);
   const double c_ahead = 2.0 * (1.0 + kSlack);
   const double c_reach = four_theta / (1.0 + kSlack);
-  constexpr int kWindow = 4;
+  constexpr int kWindow = 8;
   double ev_d[kWindow], ev_d2[kWindow], ev_t0[kWindow], ev_tn[kWindow], ev_xn[kWindow], ev_next[kWindow],
       ev_tox[kWindow];
   const float* rows[kWindow];
@@ -313,17 +380,9 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
   // decay factor (the same expression, so the same value): one exp per event.
   double d_carry = 1.0;
 
-  // Event k of the window for neuron n, scalar: trace update, the per-event
-  // pre-test, and the exact solve (nothing changes unless it spikes).
-  auto step = [&](int64_t n, int k) {
-    const double wn = rows[k][n];
-    const double an = std::fma(a[n], ev_d2[k], wn);
-    double bn = std::fma(b[n], ev_d[k], wn);
-    a[n] = an;
-    b[n] = bn;
-    const bool c = (an > 0.0) & (bn <= an * c_ahead) &
-                   (((bn * bn >= an * c_reach) & (an * ev_next[k] <= bn)) | (bn - an * ev_xn[k] >= ev_tox[k]));
-    if (!c || stopped[n]) return;
+  // Exact solve of neuron n after event k of the window (traces an, bn);
+  // returns the new bn (only spikes change it).
+  auto solve = [&](int64_t n, int k, double an, double bn) {
     const double t0 = ev_t0[k], t_next = ev_tn[k];
     double last = 0.0;
     for (;;) {
@@ -339,12 +398,81 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
         stopped[n] = 1;
         break;
       }
-      out_times[n * K + cnt] = static_cast<float>(t0 + rel);
+      sink.Emit(n, cnt, static_cast<float>(t0 + rel));
       out_counts[n] = cnt + 1;
       bn -= theta * r;
       last = rel;
     }
+    return bn;
+  };
+  // Neuron n through events [0, ne) of the window, scalar, from traces
+  // (an, bn) before the window: trace update, the per-event pre-test, and
+  // the exact solve where it passes. Stores the traces after the window.
+  auto rerun = [&](int64_t n, int ne, double an, double bn) {
+    for (int k = 0; k < ne; ++k) {
+      const double wn = rows[k][n];
+      an = std::fma(an, ev_d2[k], wn);
+      bn = std::fma(bn, ev_d[k], wn);
+      const bool c = (an > 0.0) & (bn <= an * c_ahead) &
+                     (((bn * bn >= an * c_reach) & (an * ev_next[k] <= bn)) | (bn - an * ev_xn[k] >= ev_tox[k]));
+      if (c && !stopped[n]) bn = solve(n, k, an, bn);
+    }
+    a[n] = an;
     b[n] = bn;
+  };
+
+  // Flagged groups of a window: their first neuron and lane flags, and their
+  // traces before the window (for the re-run), collected without a branch
+  // so that the vector pass runs on without mispredictions; they are re-run
+  // after it, in group order.
+  std::vector<uint64_t> flagged_groups(static_cast<size_t>(n_vec / 8 + 1));
+  std::vector<double> flagged_traces(static_cast<size_t>(2 * n_vec + 16));
+
+  // One window over all neuron groups; `ne_c` is the number of events, a
+  // compile-time constant (std::integral_constant) for full windows.
+  auto window = [&](auto ne_c, bool all, __m512d v_reach, __m512d v_next, __m512d v_xend, __m512d v_th_lo,
+                    __m512d v_tox) {
+    const int ne = ne_c;
+    const __m512d v_ahead = _mm512_set1_pd(c_ahead);
+    uint64_t* __restrict__ list = flagged_groups.data();
+    double* __restrict__ saved = flagged_traces.data();
+    int64_t n_flagged = 0;
+    for (int64_t n = 0; n < n_vec; n += 8) {
+      const __m512d a0 = _mm512_loadu_pd(a + n), b0 = _mm512_loadu_pd(b + n);
+      __m512d wn = _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(rows[0] + n));
+      const __m512d ae = _mm512_fmadd_pd(a0, _mm512_set1_pd(ev_d2[0]), wn);
+      const __m512d be = _mm512_fmadd_pd(b0, _mm512_set1_pd(ev_d[0]), wn);
+      __m512d an = ae, bn = be;
+      for (int k = 1; k < ne; ++k) {
+        wn = _mm512_maskz_cvtps_pd(0xff, _mm256_loadu_ps(rows[k] + n));
+        an = _mm512_fmadd_pd(an, _mm512_set1_pd(ev_d2[k]), wn);
+        bn = _mm512_fmadd_pd(bn, _mm512_set1_pd(ev_d[k]), wn);
+      }
+      _mm512_storeu_pd(a + n, an);
+      _mm512_storeu_pd(b + n, bn);
+      // V_e = be x - ae x^2 reaches th = theta - S on [x_end, 1]? (slack 1e-9)
+      __mmask8 f = _mm512_cmp_pd_mask(_mm512_sub_pd(be, ae), v_th_lo, _CMP_GE_OQ);
+      f |= _mm512_cmp_pd_mask(_mm512_fnmadd_pd(ae, v_xend, be), v_tox, _CMP_GE_OQ);
+      __mmask8 peak = _mm512_cmp_pd_mask(be, _mm512_mul_pd(ae, v_ahead), _CMP_LT_OQ);
+      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(ae, v_next), be, _CMP_LE_OQ);
+      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be), _mm512_mul_pd(ae, v_reach), _CMP_GE_OQ);
+      // NaN traces never spike (the solve rejects them): no flag needed.
+      const uint32_t flags = all ? 0xffu : static_cast<uint32_t>(f | peak);
+      list[n_flagged] = static_cast<uint64_t>(n) << 8 | flags;
+      _mm512_storeu_pd(saved + 16 * n_flagged, a0);
+      _mm512_storeu_pd(saved + 16 * n_flagged + 8, b0);
+      n_flagged += flags != 0;
+    }
+    for (int64_t g = 0; g < n_flagged; ++g) {
+      const int64_t n = static_cast<int64_t>(list[g] >> 8);
+      uint32_t flags = static_cast<uint32_t>(list[g] & 0xffu);
+      while (flags) {
+        const int j = __builtin_ctz(flags);
+        flags &= flags - 1;
+        rerun(n + j, ne, saved[16 * g + j], saved[16 * g + 8 + j]);
+      }
+    }
+    for (int64_t n = n_vec; n < N; ++n) rerun(n, ne, a[n], b[n]);
   };
 
   for (int64_t e0 = 0; e0 < count; e0 += kWindow) {
@@ -381,64 +509,133 @@ inline void FcLayerSampleWindowed(const int32_t* indices, const float* times, in
     for (int k = 0; k < ne; ++k) x_end *= ev_xn[k];
     // th <= 0 or NaN (a NaN or infinite weight): every neuron re-runs the window.
     const bool all = !(th > 0.0);
-    const __m512d v_ahead = _mm512_set1_pd(c_ahead), v_reach = _mm512_set1_pd(4.0 * th / (1.0 + kSlack));
+    const __m512d v_reach = _mm512_set1_pd(4.0 * th / (1.0 + kSlack));
     const __m512d v_next = _mm512_set1_pd(2.0 * x_end / (1.0 + kSlack)), v_xend = _mm512_set1_pd(x_end);
     const __m512d v_th_lo = _mm512_set1_pd(th * (1.0 - kSlack));
     const __m512d v_tox = _mm512_set1_pd(x_end > 0.0 ? th * (1.0 - kSlack) / x_end : inf);
-    for (int64_t n = 0; n < n_vec; n += 8) {
-      const __m512d a0 = _mm512_loadu_pd(a + n), b0 = _mm512_loadu_pd(b + n);
-      __m512d wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[0] + n));
-      const __m512d ae = _mm512_fmadd_pd(a0, _mm512_set1_pd(ev_d2[0]), wn);
-      const __m512d be = _mm512_fmadd_pd(b0, _mm512_set1_pd(ev_d[0]), wn);
-      __m512d an = ae, bn = be;
-      for (int k = 1; k < ne; ++k) {
-        wn = _mm512_cvtps_pd(_mm256_loadu_ps(rows[k] + n));
-        an = _mm512_fmadd_pd(an, _mm512_set1_pd(ev_d2[k]), wn);
-        bn = _mm512_fmadd_pd(bn, _mm512_set1_pd(ev_d[k]), wn);
-      }
-      _mm512_storeu_pd(a + n, an);
-      _mm512_storeu_pd(b + n, bn);
-      // V_e = be x - ae x^2 reaches th = theta - S on [x_end, 1]? (slack 1e-9)
-      __mmask8 f = _mm512_cmp_pd_mask(_mm512_sub_pd(be, ae), v_th_lo, _CMP_GE_OQ);
-      f |= _mm512_cmp_pd_mask(_mm512_fnmadd_pd(ae, v_xend, be), v_tox, _CMP_GE_OQ);
-      __mmask8 peak = _mm512_cmp_pd_mask(be, _mm512_mul_pd(ae, v_ahead), _CMP_LT_OQ);
-      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(ae, v_next), be, _CMP_LE_OQ);
-      peak = _mm512_mask_cmp_pd_mask(peak, _mm512_mul_pd(be, be), _mm512_mul_pd(ae, v_reach), _CMP_GE_OQ);
-      // NaN traces never spike (the solve rejects them): no flag needed.
-      uint32_t flags = all ? 0xffu : static_cast<uint32_t>(f | peak);
-      if (flags) {
-        alignas(64) double sa[8], sb[8];
-        _mm512_store_pd(sa, a0);
-        _mm512_store_pd(sb, b0);
-        while (flags) {
-          const int j = __builtin_ctz(flags);
-          flags &= flags - 1;
-          a[n + j] = sa[j];
-          b[n + j] = sb[j];
-          for (int k = 0; k < ne; ++k) step(n + j, k);
-        }
-      }
+    if (ne == kWindow) {
+      window(std::integral_constant<int, kWindow>{}, all, v_reach, v_next, v_xend, v_th_lo, v_tox);
+    } else {
+      window(ne, all, v_reach, v_next, v_xend, v_th_lo, v_tox);
     }
-    for (int64_t n = n_vec; n < N; ++n) {
-      for (int k = 0; k < ne; ++k) step(n, k);
-    }
+    sink.EndWindow();
   }
+  sink.Finish();
 }
 #endif
 
 // Simulates one sample whose events passed CheckEvents (the contract of
-// FcLayerSamplePerEvent): with AVX-512 by FcLayerSampleWindowed, else by
-// FcLayerSamplePerEvent. Both give the same results. row_pos_max is
-// RowPositiveMax(w) (n_inputs entries).
+// FcLayerSamplePerEvent), its spikes going to `sink`: with AVX-512 by
+// FcLayerSampleWindowed, else by FcLayerSamplePerEvent. Both give the same
+// results. row_pos_max is RowPositiveMax(w) (n_inputs entries).
+template <class Sink>
+inline void FcLayerSampleTo(const int32_t* indices, const float* times, int64_t count, const float* w,
+                            const float* row_pos_max, const FcLayerParams& p, FcScratch s, Sink& sink,
+                            int32_t* out_counts, bool* overflow) {
+#if defined(__AVX512F__)
+  FcLayerSampleWindowed(indices, times, count, w, row_pos_max, p, s, sink, out_counts, overflow);
+#else
+  (void)row_pos_max;
+  FcLayerSamplePerEvent(indices, times, count, w, p, s, sink, out_counts, overflow);
+#endif
+}
+
+// FcLayerSampleTo into per-neuron buffers out_times (N, K), ascending and
+// +inf padded.
 inline void FcLayerSample(const int32_t* indices, const float* times, int64_t count,
                           const float* w, const float* row_pos_max, const FcLayerParams& p, FcScratch s,
                           float* out_times, int32_t* out_counts, bool* overflow) {
-#if defined(__AVX512F__)
-  FcLayerSampleWindowed(indices, times, count, w, row_pos_max, p, s, out_times, out_counts, overflow);
-#else
-  (void)row_pos_max;
-  FcLayerSamplePerEvent(indices, times, count, w, p, s, out_times, out_counts, overflow);
-#endif
+  BufferSink sink{out_times, p.buffer_size};
+  FcLayerSampleTo(indices, times, count, w, row_pos_max, p, s, sink, out_counts, overflow);
+}
+
+// One layer of a network run by NetworkSample: its weights (n_inputs, N),
+// RowPositiveMax of them, parameters, and where its per-neuron spike counts
+// and overflow flags (N each) go.
+struct NetLayer {
+  const float* w;
+  const float* row_pos_max;
+  FcLayerParams p;
+  int32_t* out_counts;
+  bool* overflow;
+};
+
+// Per-thread scratch for NetworkSample, sized for the largest layer: `a`,
+// `b`, `flags`, `stopped` as FcScratch for max N; `keys` for max N * K;
+// `ev_indices` / `ev_times` for max N * K of the hidden layers.
+struct NetScratch {
+  FcScratch fc;
+  uint64_t* keys;
+  int32_t* ev_indices;
+  float* ev_times;
+};
+
+enum class NetStatus : int {
+  kOk = 0,
+  kCapacity = 1,        // a hidden layer fired more than `capacity` spikes
+  kNonFiniteSpike = 2,  // a hidden spike time overflowed float32
+};
+
+// Runs a feed-forward network of FC layers on one sample whose input events
+// passed CheckEvents: each layer's spikes go, sorted by (time, neuron) as
+// GatherEvents sorts them, straight to the next layer as its input events.
+// Writes every layer's counts and overflow flags, and the output layer's
+// spikes as out_indices / out_times (out_capacity >= N * K of the last
+// layer, sorted, 0 / +inf padded) with their number in *out_count.
+// `capacity` bounds the events passed between layers (<= 0: unbounded);
+// more is kCapacity, then *bad_layer names the layer and the following
+// layers' counts and flags are left zero.
+inline NetStatus NetworkSample(const int32_t* indices, const float* times, int64_t count,
+                               const NetLayer* layers, int64_t n_layers, int64_t capacity, NetScratch s,
+                               int32_t* out_indices, float* out_times, int64_t out_capacity,
+                               int32_t* out_count, int64_t* bad_layer) {
+  const int32_t* idx = indices;
+  const float* tim = times;
+  int64_t n_events = count;
+  NetStatus status = NetStatus::kOk;
+  EventSink sink{s.keys};
+  for (int64_t l = 0; l < n_layers; ++l) {
+    const NetLayer& L = layers[l];
+    const int64_t N = L.p.n_neurons;
+    if (status != NetStatus::kOk) {
+      std::fill(L.out_counts, L.out_counts + N, 0);
+      std::fill(L.overflow, L.overflow + N, false);
+      continue;
+    }
+    FcLayerSampleTo(idx, tim, n_events, L.w, L.row_pos_max, L.p, s.fc, sink, L.out_counts, L.overflow);
+    if (l + 1 == n_layers) break;
+    if (capacity > 0 && sink.size > capacity) {
+      status = NetStatus::kCapacity;
+      *bad_layer = l;
+      continue;
+    }
+    for (int64_t e = 0; e < sink.size; ++e) {
+      const uint64_t k = sink.keys[e];
+      s.ev_indices[e] = static_cast<int32_t>(static_cast<uint32_t>(k));
+      s.ev_times[e] = SpikeKeyTime(k);
+      if (!std::isfinite(s.ev_times[e])) {
+        status = NetStatus::kNonFiniteSpike;
+        *bad_layer = l;
+      }
+    }
+    idx = s.ev_indices;
+    tim = s.ev_times;
+    n_events = sink.size;
+  }
+  int64_t kept = 0;
+  if (status == NetStatus::kOk) {
+    kept = std::min(sink.size, out_capacity);
+    for (int64_t e = 0; e < kept; ++e) {
+      out_indices[e] = static_cast<int32_t>(static_cast<uint32_t>(sink.keys[e]));
+      out_times[e] = SpikeKeyTime(sink.keys[e]);
+    }
+  }
+  for (int64_t e = kept; e < out_capacity; ++e) {
+    out_indices[e] = 0;
+    out_times[e] = std::numeric_limits<float>::infinity();
+  }
+  *out_count = static_cast<int32_t>(kept);
+  return status;
 }
 
 // Gathers a layer's output (N, K) spike buffers into one event list sorted by
