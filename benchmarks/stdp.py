@@ -7,8 +7,12 @@ Cases (images/s, the bundled digits upsampled to 28x28, fixed order):
   15) -> k-WTA (k = 5, radius 3) -> STDP (0.004 / -0.003) on the batch;
 * ``inference``: the 2-layer feature extractor — the same front end, conv1
   -> fire -> point-wise inhibition -> pool 2x2 (stride 2, padding 1) ->
-  conv2 100 maps 3x3 (padding 1, threshold 10) -> fire (and, for spyxlike,
-  the pooled final potentials that the read-out uses).
+  conv2 100 maps 3x3 (padding 1, threshold 10) -> fire, giving the layer-2
+  spike times (Spyker sparse: ``sparse.gather`` of them; Spyker dense: the
+  fired layer-2 spike-wave);
+* ``inference_readout`` (spyxlike only): the same plus the read-out
+  features of :mod:`spyxlike.stdp_features` (final layer-2 potentials,
+  which need every input event, max-pooled on a 3x3 grid).
 
 Each runs batched (``--batch``, default 64) and per image (batch-1 calls in
 a loop over the same images). spyxlike runs ``impl="reference"`` (pure JAX:
@@ -171,13 +175,22 @@ def build_spyxlike(impl):
         t = winner_time_map(winners, t_win, layer, T)
         return stdp_conv(w1, t_in, t, winners, LR, impl=impl)
 
-    @jax.jit
-    def infer(w1, w2, x):
+    def layer1_times(w1, x):
         # = conv_fire -> pointwise_inhibition_times, fused
         t, _ = conv_fire_pointwise(encode(x), w1, THRESH1, T, impl=impl)
-        t = pool_times(t, 2, 2, 1)
-        t2, _, final = conv_fire(t, w2, THRESH2, T, padding=1, return_final=True, impl=impl)
-        return t2, readout_features(cfg, final)
+        return pool_times(t, 2, 2, 1)
+
+    @jax.jit
+    def infer(w1, w2, x):
+        # the same output as Spyker's contenders: layer-2 spike times
+        return conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1, impl=impl)[0]
+
+    @jax.jit
+    def infer_readout(w1, w2, x):
+        # plus the read-out features (final layer-2 potentials, pooled): spyxlike only
+        _, _, final = conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1,
+                                return_final=True, impl=impl)
+        return readout_features(cfg, final)
 
     state = {"w1": weights["conv1"]}
 
@@ -188,13 +201,16 @@ def build_spyxlike(impl):
         jax.block_until_ready(w1)
         state["w1"] = w1
 
-    def run_infer(chunks):
-        out = None
-        for chunk in chunks:
-            out = infer(state["w1"], weights["conv2"], chunk)
-        jax.block_until_ready(out)
+    def runner(fn):
+        def run(chunks):
+            out = None
+            for chunk in chunks:
+                out = fn(state["w1"], weights["conv2"], chunk)
+            jax.block_until_ready(out)
+        return run
 
-    return {"layer1_stdp": run_train, "inference": run_infer}, partial(jnp.asarray)
+    return ({"layer1_stdp": run_train, "inference": runner(infer),
+             "inference_readout": runner(infer_readout)}, partial(jnp.asarray))
 
 
 def main(argv=None):
@@ -269,7 +285,7 @@ def main(argv=None):
                "min": round(min(rates), 1), "max": round(max(rates), 1), "rounds": len(rates),
                "peak_rss_mb": round(spyker_rss if who.startswith("spyker") else _rss_mb(), 1)}
         print(json.dumps(rec), flush=True)
-    for case in ("layer1_stdp", "inference"):
+    for case in ("layer1_stdp", "inference", "inference_readout"):
         for kind in ("batch", "per_image"):
             native = results.get((case, "spyxlike/native", kind))
             ref = results.get((case, "spyxlike/reference", kind))

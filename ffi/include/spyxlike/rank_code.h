@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace spyxlike {
@@ -33,7 +35,24 @@ bool RankCodeSample(const T* x, int64_t n_features, int32_t time_steps, int32_t*
   }
   const int64_t n = static_cast<int64_t>(order.size());
   if (n == 0) return true;
-  std::sort(order.begin(), order.end(), [x](int64_t a, int64_t b) { return x[a] > x[b]; });
+  if constexpr (std::is_same_v<T, float>) {
+    // Positive floats order like their bit patterns, so one key holds
+    // (descending value, index): sorting plain integers avoids the indirect
+    // comparator (about 2x faster for the ~1000 inputs of an image).
+    // n_features < 2**31 (checked by the caller), so the index fits 32 bits.
+    for (int64_t k = 0; k < n; ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, &x[order[k]], sizeof bits);
+      order[k] = static_cast<int64_t>((static_cast<uint64_t>(~bits) << 32) |
+                                      static_cast<uint64_t>(order[k]));
+    }
+    std::sort(order.begin(), order.end(), [](int64_t a, int64_t b) {
+      return static_cast<uint64_t>(a) < static_cast<uint64_t>(b);
+    });
+    for (int64_t k = 0; k < n; ++k) order[k] = static_cast<int64_t>(static_cast<uint64_t>(order[k]) & 0xFFFFFFFFull);
+  } else {
+    std::sort(order.begin(), order.end(), [x](int64_t a, int64_t b) { return x[a] > x[b]; });
+  }
   int64_t rank = 0;
   for (int64_t k = 0; k < n; ++k) {
     if (k > 0 && x[order[k]] != x[order[k - 1]]) rank = k;
