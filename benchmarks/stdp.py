@@ -25,7 +25,8 @@ the medians of the per-round medians are reported, with the ratio of
 spyxlike native to Spyker's faster mode.
 
 Usage: python benchmarks/stdp.py [--rounds 8] [--calls 3] [--batch 64]
-       [--per-image 16] [--only spyxlike|spyker] [--spyker-python PATH]
+       [--per-image 16] [--gap 0.2] [--impls native,reference]
+       [--only spyxlike|spyker] [--spyker-python PATH]
 """
 
 from __future__ import annotations
@@ -221,6 +222,8 @@ def main(argv=None):
     p.add_argument("--per-image", type=int, default=16, help="images timed one at a time")
     p.add_argument("--only", choices=["spyxlike", "spyker"], default=None)
     p.add_argument("--impls", default="native,reference")
+    p.add_argument("--gap", type=float, default=0.2,
+                   help="seconds of idle time before timing each contender (default 0.2)")
     p.add_argument("--threads", type=int, default=0, help="Spyker max threads (0: its default)")
     p.add_argument("--spyker-python",
                    default=os.environ.get("SPYKER_PYTHON", "/work/spykervenv/bin/python"))
@@ -269,6 +272,9 @@ def main(argv=None):
     samples = {key: [] for key in contenders}
     for _ in range(args.rounds):
         for key, (fn, count) in contenders.items():
+            # idle gap between contenders: worker/pool threads that spin after a call
+            # (OpenMP, Eigen) settle before the next contender is timed, in both directions
+            time.sleep(args.gap)
             per = []
             for _ in range(args.calls):
                 t0 = time.perf_counter()
