@@ -8,6 +8,7 @@
 #include "parallel.h"
 #include "shapes.h"
 #include "spyxlike/conv_fire_winners.h"
+#include "event_conv_problem.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -30,58 +31,19 @@ ffi::Error ConvFireWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times
                                ffi::ResultBuffer<ffi::S32> win_time,
                                ffi::ResultBuffer<ffi::F32> win_value) {
   using spyxlike::InvalidArgument;
-  const auto td = times.dimensions();
-  const auto kd = kernel.dimensions();
-  const auto hd = threshold.dimensions();
-  const size_t nl = hd.size();
-  if (td.size() != nl + 4 || kd.size() != nl + 4) {
-    return InvalidArgument(
-        "conv_fire_winners: expected times (L..., B, H, W, Cin), kernel (L..., kh, kw, Cin, Cout) and "
-        "threshold (L...)");
+  spyxlike::EventConvProblem p;
+  if (auto err = spyxlike::PrepareEventConv("conv_fire_winners", times, kernel, threshold, time_steps, stride_h,
+                                            stride_w, pad_top, pad_left, pad_bottom, pad_right, p);
+      err.failure()) {
+    return err;
   }
-  int64_t groups = 1;
-  for (size_t d = 0; d < nl; ++d) {
-    if (td[d] != hd[d] || kd[d] != hd[d]) {
-      return InvalidArgument("conv_fire_winners: leading (vmapped) dims of times, kernel, threshold differ");
-    }
-    groups *= hd[d];
-  }
-  if (time_steps < 1 || time_steps > INT32_MAX - 2) {
-    return InvalidArgument("conv_fire_winners: time_steps must be >= 1");
-  }
-  if (stride_h < 1 || stride_w < 1) return InvalidArgument("conv_fire_winners: strides must be >= 1");
-  if (pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) {
-    return InvalidArgument("conv_fire_winners: padding must be >= 0");
-  }
-  spyxlike::EventConvShape s;
-  const int64_t B = td[nl];
-  s.H = td[nl + 1];
-  s.W = td[nl + 2];
-  s.Cin = td[nl + 3];
-  s.kh = kd[nl];
-  s.kw = kd[nl + 1];
-  s.Cout = kd[nl + 3];
-  if (kd[nl + 2] != s.Cin) return InvalidArgument("conv_fire_winners: kernel Cin differs from times Cin");
-  if (s.kh < 1 || s.kw < 1) return InvalidArgument("conv_fire_winners: empty kernel window");
-  const int64_t hp = s.H + pad_top + pad_bottom;
-  const int64_t wp = s.W + pad_left + pad_right;
-  if (hp < s.kh || wp < s.kw) {
-    return InvalidArgument("conv_fire_winners: kernel larger than the padded input");
-  }
-  if (s.H * s.W * s.Cin >= INT32_MAX) return InvalidArgument("conv_fire_winners: input too large");
-  s.Cp = spyxlike::EventConvPaddedChannels(s.Cout);
-  s.sh = stride_h;
-  s.sw = stride_w;
-  s.pt = pad_top;
-  s.pl = pad_left;
-  s.Ho = (hp - s.kh) / stride_h + 1;
-  s.Wo = (wp - s.kw) / stride_w + 1;
-  s.T = static_cast<int32_t>(time_steps);
-  if (s.Ho * s.Wo >= INT32_MAX) return InvalidArgument("conv_fire_winners: output too large");
+  const spyxlike::EventConvShape& s = p.s;
+  const int64_t B = p.batch;
+  const int64_t groups = p.groups;
   if (kwta < 1 || radius_y < -1 || radius_x < -1) {
     return InvalidArgument("conv_fire_winners: kwta must be >= 1 and radii >= -1");
   }
-  std::vector<int64_t> out_dims(td.begin(), td.begin() + nl + 1);
+  std::vector<int64_t> out_dims = p.sample_dims;
   out_dims.push_back(kwta);
   if (!spyxlike::SameDims(win_time->dimensions(), out_dims) ||
       !spyxlike::SameDims(win_value->dimensions(), out_dims)) {
@@ -94,14 +56,8 @@ ffi::Error ConvFireWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times
   const int64_t n = groups * B;
   const int64_t in_size = s.H * s.W * s.Cin;
   if (n == 0) return ffi::Error::Success();
-  const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
-  const int64_t kp_size = s.kh * s.kw * s.Cin * s.Cp;
-  if (kp_size >= INT32_MAX) return InvalidArgument("conv_fire_winners: kernel too large");
-  spyxlike::EventConvBuffer<float> packed;
-  packed.Resize(static_cast<size_t>(groups * kp_size));
-  for (int64_t g = 0; g < groups; ++g) {
-    spyxlike::EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * kp_size);
-  }
+  const int64_t kp_size = p.packed_size;
+  const float* packed = p.packed.data();
   const int32_t* tp = times.typed_data();
   const float* hp_data = threshold.typed_data();
   int32_t* wo = winners->typed_data();
@@ -118,7 +74,7 @@ ffi::Error ConvFireWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times
     w.Prepare(s);
     for (int64_t i; (i = next.fetch_add(1)) < n;) {
       const int64_t g = i / B;
-      if (!spyxlike::ConvFireWinnersSample(tp + i * in_size, packed.data() + g * kp_size,
+      if (!spyxlike::ConvFireWinnersSample(tp + i * in_size, packed + g * kp_size,
                                            hp_data[g], s, kwta, radius_y, radius_x, w,
                                            wo + i * kwta * 3, wt + i * kwta, wv + i * kwta)) {
         bad_time.store(true);

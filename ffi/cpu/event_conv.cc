@@ -9,6 +9,7 @@
 #include "parallel.h"
 #include "shapes.h"
 #include "spyxlike/event_conv.h"
+#include "event_conv_problem.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -31,55 +32,16 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
                              ffi::ResultBuffer<ffi::S32> post,
                              ffi::ResultBuffer<ffi::F32> fire, ffi::ResultBuffer<ffi::F32> final) {
   using spyxlike::InvalidArgument;
-  const auto td = times.dimensions();
-  const auto kd = kernel.dimensions();
-  const auto hd = threshold.dimensions();
-  const size_t nl = hd.size();
-  if (td.size() != nl + 4 || kd.size() != nl + 4) {
-    return InvalidArgument(
-        "conv_fire: expected times (L..., B, H, W, Cin), kernel (L..., kh, kw, Cin, Cout) and "
-        "threshold (L...)");
+  spyxlike::EventConvProblem p;
+  if (auto err = spyxlike::PrepareEventConv("conv_fire", times, kernel, threshold, time_steps, stride_h,
+                                            stride_w, pad_top, pad_left, pad_bottom, pad_right, p);
+      err.failure()) {
+    return err;
   }
-  int64_t groups = 1;
-  for (size_t d = 0; d < nl; ++d) {
-    if (td[d] != hd[d] || kd[d] != hd[d]) {
-      return InvalidArgument("conv_fire: leading (vmapped) dims of times, kernel, threshold differ");
-    }
-    groups *= hd[d];
-  }
-  if (time_steps < 1 || time_steps > INT32_MAX - 2) {
-    return InvalidArgument("conv_fire: time_steps must be >= 1");
-  }
-  if (stride_h < 1 || stride_w < 1) return InvalidArgument("conv_fire: strides must be >= 1");
-  if (pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) {
-    return InvalidArgument("conv_fire: padding must be >= 0");
-  }
-  spyxlike::EventConvShape s;
-  const int64_t B = td[nl];
-  s.H = td[nl + 1];
-  s.W = td[nl + 2];
-  s.Cin = td[nl + 3];
-  s.kh = kd[nl];
-  s.kw = kd[nl + 1];
-  s.Cout = kd[nl + 3];
-  if (kd[nl + 2] != s.Cin) return InvalidArgument("conv_fire: kernel Cin differs from times Cin");
-  if (s.kh < 1 || s.kw < 1) return InvalidArgument("conv_fire: empty kernel window");
-  const int64_t hp = s.H + pad_top + pad_bottom;
-  const int64_t wp = s.W + pad_left + pad_right;
-  if (hp < s.kh || wp < s.kw) {
-    return InvalidArgument("conv_fire: kernel larger than the padded input");
-  }
-  if (s.H * s.W * s.Cin >= INT32_MAX) return InvalidArgument("conv_fire: input too large");
-  s.Cp = spyxlike::EventConvPaddedChannels(s.Cout);
-  s.sh = stride_h;
-  s.sw = stride_w;
-  s.pt = pad_top;
-  s.pl = pad_left;
-  s.Ho = (hp - s.kh) / stride_h + 1;
-  s.Wo = (wp - s.kw) / stride_w + 1;
-  s.T = static_cast<int32_t>(time_steps);
-  if (s.Ho * s.Wo >= INT32_MAX) return InvalidArgument("conv_fire: output too large");
-  std::vector<int64_t> out_dims(td.begin(), td.begin() + nl + 1);
+  const spyxlike::EventConvShape& s = p.s;
+  const int64_t B = p.batch;
+  const int64_t groups = p.groups;
+  std::vector<int64_t> out_dims = p.sample_dims;
   out_dims.push_back(s.Ho);
   out_dims.push_back(s.Wo);
   out_dims.push_back(s.Cout);
@@ -98,14 +60,8 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   const int64_t in_size = s.H * s.W * s.Cin;
   const int64_t out_size = s.Ho * s.Wo * s.Cout;
   if (n == 0 || out_size == 0) return ffi::Error::Success();
-  const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
-  const int64_t kp_size = s.kh * s.kw * s.Cin * s.Cp;
-  if (kp_size >= INT32_MAX) return InvalidArgument("conv_fire: kernel too large");
-  spyxlike::EventConvBuffer<float> packed;
-  packed.Resize(static_cast<size_t>(groups * kp_size));
-  for (int64_t g = 0; g < groups; ++g) {
-    spyxlike::EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * kp_size);
-  }
+  const int64_t kp_size = p.packed_size;
+  const float* packed = p.packed.data();
   const int32_t* tp = times.typed_data();
   const float* hp_data = threshold.typed_data();
   int32_t* po = post->typed_data();
@@ -127,10 +83,10 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
       const int64_t g = i / B;
       const bool ok =
           pointwise != 0
-              ? spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
+              ? spyxlike::EventConvFireSample(tp + i * in_size, packed + g * kp_size,
                                               hp_data[g], s, w, po + i * out_size,
                                               fo + i * out_size, nullptr, inhibit)
-              : spyxlike::EventConvFireSample(tp + i * in_size, packed.data() + g * kp_size,
+              : spyxlike::EventConvFireSample(tp + i * in_size, packed + g * kp_size,
                                               hp_data[g], s, w, po + i * out_size,
                                               fo + i * out_size, zo ? zo + i * out_size : nullptr,
                                               plain);
