@@ -43,6 +43,8 @@ the Spyker-named ones follow Spyker.
 
 from __future__ import annotations
 
+import abc
+
 import math
 import numbers
 from dataclasses import dataclass
@@ -103,8 +105,8 @@ def _unit_gaussian(half: int, std: float) -> np.ndarray:
     return g / g.sum()
 
 
-class FilterKernel:
-    """Base class of SpykeTorch-style kernels: ``kernel()`` returns a ``(K, K)`` float32 array.
+class FilterKernel(abc.ABC):
+    """Abstract base class of SpykeTorch-style kernels: ``kernel()`` returns a ``(K, K)`` float32 array.
 
     Subclasses set ``window_size`` (odd, >= 1) and implement :meth:`__call__`.
     Follows ``SpykeTorch.utils.FilterKernel``.
@@ -120,8 +122,9 @@ class FilterKernel:
     def __init__(self, window_size: int):
         self.window_size = _check_window(window_size, f"{type(self).__name__}: window_size")
 
+    @abc.abstractmethod
     def __call__(self) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+        """The ``(K, K)`` float32 kernel."""
 
 
 class DoGKernel(FilterKernel):
