@@ -127,8 +127,10 @@ def test_low_precision_gradient_keeps_dtype():
     np.testing.assert_allclose(np.asarray(g, np.float64), expected, rtol=2e-3)
 
 
+# Subnormal inputs are excluded: XLA's CPU backend flushes them to zero, so
+# heaviside(1e-45) is 0 there (hypothesis found that edge on CI).
 @settings(max_examples=40, deadline=None)
-@given(st.floats(-5, 5, allow_nan=False, width=32),
+@given(st.floats(-5, 5, allow_nan=False, allow_subnormal=False, width=32),
        st.floats(0.1, 50, allow_nan=False))
 def test_superspike_matches_formula_for_any_k(x, k):
     f = axn.superspike(k=k)
