@@ -93,7 +93,7 @@ def _check_weights(fn: str, name: str, weights, ndim: int, layout: str):
 
 
 def _dispatch(fn: str, impl: str, pre_times, kernel, threshold, time_steps, stride, padding,
-              with_final: bool):
+              with_final: bool, with_fire: bool = True):
     impl = check_impl(impl, fn, has_pallas=True)
     if impl == "pallas":
         from spyxlike.ops.pallas.event_conv import conv_fire_pallas
@@ -101,14 +101,23 @@ def _dispatch(fn: str, impl: str, pre_times, kernel, threshold, time_steps, stri
         return conv_fire_pallas(pre_times, kernel, threshold, time_steps, stride, padding,
                                 with_final)
     if use_native(impl, fn):
+        # the native kernel skips the fire potentials entirely when unwanted
         return conv_fire_native(pre_times, kernel, threshold, time_steps, stride, padding,
-                                with_final)
+                                with_final, with_fire=with_fire)
     return conv_fire_reference(pre_times, kernel, threshold, time_steps, stride, padding,
                                with_final)
 
 
-def _result(post, fire, final, return_final: bool):
-    return (post, fire, final) if return_final else (post, fire)
+def _check_flag(fn: str, name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def _result(post, fire, final, return_final: bool, return_potentials: bool = True):
+    """``post`` alone, or the tuple of post and the requested potentials."""
+    out = (post,) + ((fire,) if return_potentials else ()) + ((final,) if return_final else ())
+    return out if len(out) > 1 else post
 
 
 def _check_conv(fn: str, pre_times, kernel, threshold, time_steps, stride, padding):
@@ -138,7 +147,8 @@ def _check_conv(fn: str, pre_times, kernel, threshold, time_steps, stride, paddi
 
 
 def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, padding=0,
-              return_final: bool = False, impl: str = "auto"):
+              return_final: bool = False, return_potentials: bool = True,
+              impl: str = "auto"):
     r"""Convolution of single-spike inputs followed by fire, on spike times.
 
     With the cumulative spike-wave ``s[b, t, y, x, c] = 1`` iff
@@ -182,6 +192,10 @@ def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, paddin
         ``(top, left, bottom, right)``, >= 0.
       return_final: also return the potentials at ``t = T - 1`` (the read-out
         features of SpykeTorch pipelines).
+      return_potentials: return the potentials at the spikes (SpykeTorch's
+        ``return_thresholded_potentials``; default True). With False the
+        native kernel does not compute them at all, which saves a third of
+        its output traffic when only the spike times are needed.
       impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
 
     Returns:
@@ -189,7 +203,9 @@ def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, paddin
       final_potentials)`` with ``return_final``: int32 spike times
       ``(B, Ho, Wo, Cout)`` in ``[0, T]``, float32 potentials at the spike
       (0 where there is none) and float32 potentials at ``T - 1``, where
-      ``Ho = (H + top + bottom - kh) // sh + 1`` and likewise ``Wo``.
+      ``Ho = (H + top + bottom - kh) // sh + 1`` and likewise ``Wo``. With
+      ``return_potentials=False`` the fire potentials are left out:
+      ``post_times`` alone, or ``(post_times, final_potentials)``.
 
     Raises:
       TypeError: non-integer ``pre_times`` or ``time_steps``, non-real
@@ -201,15 +217,17 @@ def conv_fire(pre_times, kernel, threshold, time_steps: int, *, stride=1, paddin
         negative times as 0), bad ``stride``/``padding`` or ``impl``.
     """
     fn = "conv_fire"
+    return_final = _check_flag(fn, "return_final", return_final)
+    return_potentials = _check_flag(fn, "return_potentials", return_potentials)
     pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
         fn, pre_times, kernel, threshold, time_steps, stride, padding)
     post, fire, final = _dispatch(fn, impl, pre_times, kernel, threshold, time_steps, stride,
-                                  padding, return_final)
-    return _result(post, fire, final, return_final)
+                                  padding, return_final, return_potentials)
+    return _result(post, fire, final, return_final, return_potentials)
 
 
 def fc_fire(pre_times, weights, threshold, time_steps: int, *, return_final: bool = False,
-            impl: str = "auto"):
+            return_potentials: bool = True, impl: str = "auto"):
     r"""Fully connected layer of single-spike inputs followed by fire, on spike times.
 
     ``V[b, t, o] = sum_i W[i, o] [pre_times[b, i] <= t]`` (SpykeTorch's dense
@@ -223,11 +241,15 @@ def fc_fire(pre_times, weights, threshold, time_steps: int, *, return_final: boo
       threshold: firing threshold, a finite real scalar (may be traced).
       time_steps: number of time steps ``T >= 1``.
       return_final: also return the potentials at ``t = T - 1``.
+      return_potentials: return the potentials at the spikes (default True;
+        False leaves them out, as in :func:`conv_fire`).
       impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
 
     Returns:
       ``(post_times, fire_potentials)`` or, with ``return_final``, also the
-      final potentials; each ``(B, Fout)`` (int32, float32, float32).
+      final potentials; each ``(B, Fout)`` (int32, float32, float32). With
+      ``return_potentials=False``: ``post_times`` or ``(post_times,
+      final_potentials)``.
 
     Raises:
       TypeError: non-integer ``pre_times`` or ``time_steps``, non-real
@@ -237,6 +259,8 @@ def fc_fire(pre_times, weights, threshold, time_steps: int, *, return_final: boo
         concrete), bad ``impl``.
     """
     fn = "fc_fire"
+    return_final = _check_flag(fn, "return_final", return_final)
+    return_potentials = _check_flag(fn, "return_potentials", return_potentials)
     time_steps = _check_time_steps(fn, time_steps)
     pre_times = _check_times(fn, "pre_times", pre_times, 2, "(B, Fin)", time_steps)
     weights = _check_weights(fn, "weights", weights, 2, "(Fin, Fout)")
@@ -249,11 +273,11 @@ def fc_fire(pre_times, weights, threshold, time_steps: int, *, return_final: boo
     fout = weights.shape[1]
     post, fire, final = _dispatch(
         fn, impl, pre_times.reshape(batch, 1, 1, fin), weights.reshape(1, 1, fin, fout),
-        threshold, time_steps, (1, 1), (0, 0, 0, 0), return_final)
+        threshold, time_steps, (1, 1), (0, 0, 0, 0), return_final, return_potentials)
     post = post.reshape(batch, fout)
-    fire = fire.reshape(batch, fout)
+    fire = None if fire is None else fire.reshape(batch, fout)
     final = None if final is None else final.reshape(batch, fout)
-    return _result(post, fire, final, return_final)
+    return _result(post, fire, final, return_final, return_potentials)
 
 
 def pool_times(times, kernel_size, stride=None, padding=0):
@@ -435,7 +459,7 @@ def winner_time_map(winners, winner_times, shape, time_steps: int):
 
 
 def conv_fire_pointwise(pre_times, kernel, threshold, time_steps: int, *, stride=1, padding=0,
-                        impl: str = "auto"):
+                        return_potentials: bool = True, impl: str = "auto"):
     """:func:`conv_fire` followed by SpykeTorch's point-wise inhibition, fused.
 
     Equals ``pointwise_inhibition_times(*conv_fire(pre_times, kernel,
@@ -459,12 +483,15 @@ def conv_fire_pointwise(pre_times, kernel, threshold, time_steps: int, *, stride
       stride: Spyker ``Expand2``: an int or ``(vertical, horizontal)``, >= 1.
       padding: Spyker ``Expand4``: an int, ``(vertical, horizontal)`` or
         ``(top, left, bottom, right)``, >= 0.
+      return_potentials: return the potentials at the spikes (default True;
+        False returns the spike times alone and the native kernel skips them).
       impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
 
     Returns:
       ``(post_times, fire_potentials)``: int32 ``(B, Ho, Wo, Cout)`` spike
       times with at most one spiking feature per position, and float32
-      potentials at the spike (0 where there is none).
+      potentials at the spike (0 where there is none); ``post_times`` alone
+      with ``return_potentials=False``.
 
     Raises:
       TypeError: as :func:`conv_fire`.
@@ -473,12 +500,15 @@ def conv_fire_pointwise(pre_times, kernel, threshold, time_steps: int, *, stride
     from spyxlike.spike_time_inhibition import pointwise_inhibition_times
 
     fn = "conv_fire_pointwise"
+    return_potentials = _check_flag(fn, "return_potentials", return_potentials)
     pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
         fn, pre_times, kernel, threshold, time_steps, stride, padding)
     if check_impl(impl, fn, has_pallas=True) != "pallas" and use_native(impl, fn):
         post, fire, _ = conv_fire_native(pre_times, kernel, threshold, time_steps, stride,
-                                         padding, False, pointwise=True)
-        return post, fire
-    post, fire, _ = _dispatch(fn, impl, pre_times, kernel, threshold, time_steps, stride,
-                              padding, False)
-    return pointwise_inhibition_times(post, fire, time_steps)
+                                         padding, False, pointwise=True,
+                                         with_fire=return_potentials)
+    else:
+        post, fire, _ = _dispatch(fn, impl, pre_times, kernel, threshold, time_steps, stride,
+                                  padding, False)
+        post, fire = pointwise_inhibition_times(post, fire, time_steps)
+    return _result(post, fire, None, False, return_potentials)

@@ -62,6 +62,10 @@ def test_native_matches_reference_and_composition(case):
         np.testing.assert_array_equal(r, n)
         np.testing.assert_array_equal(c, n)
     assert ((nat[0] < time_steps).sum(-1) <= 1).all()
+    for impl in ("reference", "native", "pallas"):
+        times_only = conv_fire_pointwise(times, kernel, threshold, time_steps,
+                                         return_potentials=False, impl=impl, **kw)
+        np.testing.assert_array_equal(np.asarray(times_only), ref[0])
 
 
 def test_layer1_workload_matches_composition():

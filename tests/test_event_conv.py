@@ -373,3 +373,57 @@ def test_fc_fire_and_pool_times_errors():
         pool_times(times[0], 2)
     with pytest.raises(TypeError, match="pool_times: times must be integer spike times"):
         pool_times(times.astype(np.float32), 2)
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=_conv_case(), with_final=st.booleans())
+def test_without_potentials_native_matches_reference(case, with_final):
+    """return_potentials=False: the same times (and final potentials), no fire potentials."""
+    times, kernel, threshold, time_steps, stride, padding = case
+    kw = dict(stride=stride, padding=padding, return_final=with_final, return_potentials=False)
+    full = _np(conv_fire(times, kernel, threshold, time_steps, stride=stride, padding=padding,
+                         return_final=True, impl="reference"))
+    for impl in ("reference", "native"):
+        out = conv_fire(times, kernel, threshold, time_steps, impl=impl, **kw)
+        if with_final:
+            post, final = _np(out)
+            np.testing.assert_array_equal(final, full[2])
+        else:
+            post = np.asarray(out)
+        assert post.dtype == np.int32
+        np.testing.assert_array_equal(post, full[0])
+
+
+def test_without_potentials_under_jit_and_vmap():
+    rng = np.random.default_rng(3)
+    times = rng.integers(0, 6, (3, 2, 7, 7, 2)).astype(np.int32)
+    kernel = (rng.integers(0, 5, (3, 3, 3, 2, 20)) * 0.25).astype(np.float32)
+    f = jax.jit(jax.vmap(lambda t, k: conv_fire(t, k, 2.0, 5, return_potentials=False,
+                                                impl="native")))
+    got = np.asarray(f(times, kernel))
+    for g in range(3):
+        want = np.asarray(conv_fire(times[g], kernel[g], 2.0, 5, impl="reference")[0])
+        np.testing.assert_array_equal(got[g], want)
+
+
+def test_fc_fire_without_potentials():
+    rng = np.random.default_rng(4)
+    times = rng.integers(0, 9, (4, 50)).astype(np.int32)
+    weights = (rng.integers(-2, 6, (50, 33)) * 0.25).astype(np.float32)
+    want = fc_fire(times, weights, 3.0, 8, return_final=True, impl="reference")
+    for impl in ("reference", "native"):
+        post = fc_fire(times, weights, 3.0, 8, return_potentials=False, impl=impl)
+        np.testing.assert_array_equal(np.asarray(post), np.asarray(want[0]))
+        post, final = fc_fire(times, weights, 3.0, 8, return_final=True,
+                              return_potentials=False, impl=impl)
+        np.testing.assert_array_equal(np.asarray(final), np.asarray(want[2]))
+
+
+@pytest.mark.parametrize("flag", ["return_potentials", "return_final"])
+def test_output_flags_must_be_bool(flag):
+    times = np.zeros((1, 4, 4, 1), np.int32)
+    kernel = np.ones((2, 2, 1, 3), np.float32)
+    with pytest.raises(TypeError, match=f"conv_fire: {flag} must be a bool, got str"):
+        conv_fire(times, kernel, 1.0, 4, **{flag: "yes"})
+    with pytest.raises(TypeError, match=f"fc_fire: {flag} must be a bool, got int"):
+        fc_fire(np.zeros((1, 3), np.int32), np.ones((3, 2), np.float32), 1.0, 4, **{flag: 1})

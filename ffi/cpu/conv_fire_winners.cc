@@ -57,22 +57,17 @@ ffi::Error ConvFireWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times
   const int64_t in_size = s.H * s.W * s.Cin;
   if (n == 0) return ffi::Error::Success();
   const int64_t kp_size = p.packed_size;
-  const float* packed = p.packed.data();
+  const float* packed = p.packed;
   const int32_t* tp = times.typed_data();
   const float* hp_data = threshold.typed_data();
   int32_t* wo = winners->typed_data();
   int32_t* wt = win_time->typed_data();
   float* wv = win_value->typed_data();
   std::atomic<bool> bad_time{false};
-  // One work unit per thread; each unit takes samples one at a time from a
-  // shared counter, so a thread that the OS delays holds up at most one sample.
-  std::atomic<int64_t> next{0};
-  const int64_t units = std::max<int64_t>(1, std::min<int64_t>(pool.num_threads(), n));
-  spyxlike::ParallelFor(&pool, units, 1, [&](int64_t begin, int64_t end) {
-    if (begin >= end || next.load() >= n) return;
-    spyxlike::ConvWinnersScratch w;
+  spyxlike::ParallelForSamples(&pool, n, [&](auto take) {
+    spyxlike::ConvWinnersScratch& w = spyxlike::ThreadScratch<spyxlike::ConvWinnersScratch>();
     w.Prepare(s);
-    for (int64_t i; (i = next.fetch_add(1)) < n;) {
+    for (int64_t i; (i = take()) >= 0;) {
       const int64_t g = i / B;
       if (!spyxlike::ConvFireWinnersSample(tp + i * in_size, packed + g * kp_size,
                                            hp_data[g], s, kwta, radius_y, radius_x, w,

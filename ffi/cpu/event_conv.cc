@@ -21,7 +21,7 @@ namespace {
 // threshold: (L...) float32
 // L... are leading (vmapped) dims shared by all three; their rank is the
 // threshold's rank. Outputs post (int32) and fire (float32) are
-// (L..., B, Ho, Wo, Cout); final is the same or empty (not requested).
+// (L..., B, Ho, Wo, Cout); fire and final are the same or empty (not requested).
 // pointwise != 0: SpykeTorch's point-wise inhibition is applied to post and
 // fire (at most one spiking channel per position; final is then not allowed).
 ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
@@ -45,8 +45,9 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   out_dims.push_back(s.Ho);
   out_dims.push_back(s.Wo);
   out_dims.push_back(s.Cout);
+  const bool with_fire = fire->element_count() != 0;
   if (!spyxlike::SameDims(post->dimensions(), out_dims) ||
-      !spyxlike::SameDims(fire->dimensions(), out_dims)) {
+      (with_fire && !spyxlike::SameDims(fire->dimensions(), out_dims))) {
     return InvalidArgument("conv_fire: output buffers must be (L..., B, Ho, Wo, Cout)");
   }
   const bool with_final = final->element_count() != 0;
@@ -61,35 +62,30 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   const int64_t out_size = s.Ho * s.Wo * s.Cout;
   if (n == 0 || out_size == 0) return ffi::Error::Success();
   const int64_t kp_size = p.packed_size;
-  const float* packed = p.packed.data();
+  const float* packed = p.packed;
   const int32_t* tp = times.typed_data();
   const float* hp_data = threshold.typed_data();
   int32_t* po = post->typed_data();
-  float* fo = fire->typed_data();
+  float* fo = with_fire ? fire->typed_data() : nullptr;
   float* zo = with_final ? final->typed_data() : nullptr;
   std::atomic<bool> bad_time{false};
-  // One work unit per thread; each unit takes samples one at a time from a
-  // shared counter, so a thread that the OS delays holds up at most one sample.
-  std::atomic<int64_t> next{0};
-  const int64_t units = std::max<int64_t>(1, std::min<int64_t>(pool.num_threads(), n));
-  spyxlike::ParallelFor(&pool, units, 1, [&](int64_t begin, int64_t end) {
-    if (begin >= end || next.load() >= n) return;
-    spyxlike::EventConvScratch w;
+  spyxlike::ParallelForSamples(&pool, n, [&](auto take) {
+    spyxlike::EventConvScratch& w = spyxlike::ThreadScratch<spyxlike::EventConvScratch>();
     w.Prepare(s);
     spyxlike::EventConvNoSink plain;
     spyxlike::EventConvPointwiseSink inhibit;
     inhibit.time_steps = s.T;
-    for (int64_t i; (i = next.fetch_add(1)) < n;) {
+    for (int64_t i; (i = take()) >= 0;) {
       const int64_t g = i / B;
+      float* fire_i = fo ? fo + i * out_size : nullptr;
       const bool ok =
           pointwise != 0
               ? spyxlike::EventConvFireSample(tp + i * in_size, packed + g * kp_size,
-                                              hp_data[g], s, w, po + i * out_size,
-                                              fo + i * out_size, nullptr, inhibit)
+                                              hp_data[g], s, w, po + i * out_size, fire_i,
+                                              nullptr, inhibit)
               : spyxlike::EventConvFireSample(tp + i * in_size, packed + g * kp_size,
-                                              hp_data[g], s, w, po + i * out_size,
-                                              fo + i * out_size, zo ? zo + i * out_size : nullptr,
-                                              plain);
+                                              hp_data[g], s, w, po + i * out_size, fire_i,
+                                              zo ? zo + i * out_size : nullptr, plain);
       if (!ok) bad_time.store(true);
     }
   });

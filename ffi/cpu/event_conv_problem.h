@@ -13,18 +13,25 @@
 #include <string>
 #include <vector>
 
+#include "parallel.h"
 #include "shapes.h"
 #include "spyxlike/event_conv.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace spyxlike {
 
+// The packed kernels live in the calling thread's reused buffer (see
+// ThreadScratch): a large conv kernel is not allocated again every call.
+struct EventConvPackedKernels {
+  EventConvBuffer<float> buffer;
+};
+
 struct EventConvProblem {
   EventConvShape s;
   int64_t groups = 1;                  // product of the L... dims
   int64_t batch = 0;                   // B
   std::vector<int64_t> sample_dims;    // (L..., B): the leading dims of every output
-  EventConvBuffer<float> packed;       // (groups, kh, kw, Cin, Cp)
+  const float* packed = nullptr;       // (groups, kh, kw, Cin, Cp), valid during the call
   int64_t packed_size = 0;             // kh * kw * Cin * Cp, one group's packed kernel
 };
 
@@ -85,10 +92,12 @@ inline xla::ffi::Error PrepareEventConv(const std::string& op, xla::ffi::Buffer<
   const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
   p.packed_size = s.kh * s.kw * s.Cin * s.Cp;
   if (p.packed_size >= INT32_MAX) return InvalidArgument(op + ": kernel too large");
-  p.packed.Resize(static_cast<size_t>(p.groups * p.packed_size));
+  EventConvBuffer<float>& packed = ThreadScratch<EventConvPackedKernels>().buffer;
+  packed.Resize(static_cast<size_t>(p.groups * p.packed_size));
   for (int64_t g = 0; g < p.groups; ++g) {
-    EventConvPackKernel(kernel.typed_data() + g * k_size, s, p.packed.data() + g * p.packed_size);
+    EventConvPackKernel(kernel.typed_data() + g * k_size, s, packed.data() + g * p.packed_size);
   }
+  p.packed = packed.data();
   return xla::ffi::Error::Success();
 }
 

@@ -59,4 +59,35 @@ inline void ParallelFor(xla::ffi::ThreadPool* pool, int64_t n, int64_t min_chunk
   state->cv.wait(lock, [&] { return state->done == chunks; });
 }
 
+// Runs unit(take) on up to num_threads workers (the caller included) for n
+// samples; take() returns the next sample index in [0, n), or -1 once all
+// are taken. Samples are handed out one at a time from a shared counter, so
+// a worker that the OS delays holds up at most one sample. A unit sets up its
+// per-worker scratch once, then loops: for (int64_t i; (i = take()) >= 0;).
+template <class Unit>
+inline void ParallelForSamples(xla::ffi::ThreadPool* pool, int64_t n, Unit&& unit) {
+  if (n <= 0) return;
+  std::atomic<int64_t> next{0};
+  auto take = [&next, n]() -> int64_t {
+    const int64_t i = next.fetch_add(1);
+    return i < n ? i : -1;
+  };
+  const int64_t threads = pool ? std::max<int64_t>(1, pool->num_threads()) : 1;
+  const int64_t units = std::max<int64_t>(1, std::min<int64_t>(threads, n));
+  ParallelFor(pool, units, 1, [&](int64_t begin, int64_t end) {
+    if (begin >= end || next.load() >= n) return;
+    unit(take);
+  });
+}
+
+// This thread's instance of a handler's scratch type: XLA runs handlers on
+// long-lived pool threads, so buffers sized on the first call are reused by
+// later ones instead of being allocated (and page-faulted in) every call.
+// A thread runs one sample loop at a time, so the instance is never shared.
+template <class Scratch>
+inline Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 }  // namespace spyxlike

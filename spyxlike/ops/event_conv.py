@@ -78,16 +78,17 @@ def conv_fire_reference(pre_times, kernel, threshold, time_steps: int, stride, p
     return post, fire, (final if with_final else None)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC + ("pointwise",))
+@functools.partial(jax.jit, static_argnames=_STATIC + ("pointwise", "with_fire"))
 def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padding,
-                     with_final: bool, pointwise: bool = False):
+                     with_final: bool, pointwise: bool = False, with_fire: bool = True):
     """The C++ kernel ``spyxlike_event_conv_fire`` (event-driven, both cores).
 
     ``pointwise=True`` applies SpykeTorch's point-wise inhibition to the
     result inside the kernel (positions stop accumulating once one channel
     fired; no final potentials then), equal to
     :func:`spyxlike.spike_time_inhibition.pointwise_inhibition_times` of the
-    plain result.
+    plain result. ``with_fire=False`` skips the potentials at the spikes (the
+    kernel then neither fills nor writes them; ``None`` is returned for them).
 
     Under ``vmap`` every operand gets the mapped axes in front
     (``vmap_method="broadcast_all"``); the kernel takes the threshold's rank
@@ -105,7 +106,7 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
         "spyxlike_event_conv_fire",
         (
             jax.ShapeDtypeStruct(out_shape, jnp.int32),
-            jax.ShapeDtypeStruct(out_shape, jnp.float32),
+            jax.ShapeDtypeStruct(out_shape if with_fire else (0,), jnp.float32),
             jax.ShapeDtypeStruct(out_shape if with_final else (0,), jnp.float32),
         ),
         vmap_method="broadcast_all",
@@ -123,4 +124,4 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
         pad_right=np.int64(right),
         pointwise=np.int64(bool(pointwise)),
     )
-    return post, fire, (final if with_final else None)
+    return post, (fire if with_fire else None), (final if with_final else None)

@@ -143,7 +143,12 @@ struct EventConvScratch {
   std::vector<uint8_t> dirty;          // (Ho): rows touched in the current step
   std::vector<int64_t> last_input;     // (Ho): last input row that reaches the output row
 
+  // Sizes and fills the tables for shape `s`; a no-op when the previous
+  // Prepare had the same shape (scratch kept across calls stays valid).
   void Prepare(const EventConvShape& s) {
+    if (prepared_ && SameShape(s, shape_)) return;
+    prepared_ = true;
+    shape_ = s;
     const size_t outs = static_cast<size_t>(s.Ho * s.Wo);
     std::vector<EventConvSpan> rows(static_cast<size_t>(s.H)), cols(static_cast<size_t>(s.W));
     EventConvSpans(s.H, s.kh, s.sh, s.pt, s.Ho, rows.data());
@@ -172,6 +177,15 @@ struct EventConvScratch {
       last_input[static_cast<size_t>(r)] = std::min(s.H - 1, r * s.sh - s.pt + s.kh - 1);
     }
   }
+
+ private:
+  static bool SameShape(const EventConvShape& a, const EventConvShape& b) {
+    return a.H == b.H && a.W == b.W && a.Cin == b.Cin && a.kh == b.kh && a.kw == b.kw &&
+           a.Cout == b.Cout && a.Cp == b.Cp && a.sh == b.sh && a.sw == b.sw && a.pt == b.pt &&
+           a.pl == b.pl && a.Ho == b.Ho && a.Wo == b.Wo && a.T == b.T;
+  }
+  bool prepared_ = false;
+  EventConvShape shape_{};
 };
 
 // Observer of the fires of EventConvFireSample, in time order: Fired() gets
@@ -237,18 +251,19 @@ inline uint32_t GreaterMask(const float* p, float threshold) {
 #endif
 }
 
-// out_t[g] = t and out_p[g] = p[g] for the lanes g set in `mask`; other lanes
-// are neither read nor written (the outputs have no padding lanes).
+// out_t[g] = t and (unless out_p is null) out_p[g] = p[g] for the lanes g
+// set in `mask`; other lanes are neither read nor written (the outputs have
+// no padding lanes).
 inline void StoreLanes(int32_t* out_t, float* out_p, const float* p, int32_t t, uint32_t mask) {
 #if defined(__AVX512F__)
   const __mmask16 k = static_cast<__mmask16>(mask);
   _mm512_mask_storeu_epi32(out_t, k, _mm512_set1_epi32(t));
-  _mm512_mask_storeu_ps(out_p, k, _mm512_maskz_loadu_ps(k, p));
+  if (out_p) _mm512_mask_storeu_ps(out_p, k, _mm512_maskz_loadu_ps(k, p));
 #else
   do {
     const int g = __builtin_ctz(mask);
     out_t[g] = t;
-    out_p[g] = p[g];
+    if (out_p) out_p[g] = p[g];
     mask &= mask - 1;
   } while (mask);
 #endif
@@ -306,7 +321,7 @@ inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int6
     if (hit) {
       const int64_t c = v * kEventConvLanes + __builtin_ctz(hit);
       post_out[pos * Cout + c] = t;
-      fire_out[pos * Cout + c] = best;
+      if (fire_out) fire_out[pos * Cout + c] = best;
       break;
     }
   }
@@ -332,7 +347,8 @@ inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_ru
     if (now) {
       un[v] = static_cast<uint16_t>(un[v] & ~now);
       StoreLanes(post_out + pos * Cout + v * kEventConvLanes,
-                 fire_out + pos * Cout + v * kEventConvLanes, p + v * kEventConvLanes, t, now);
+                 fire_out ? fire_out + pos * Cout + v * kEventConvLanes : nullptr,
+                 p + v * kEventConvLanes, t, now);
       if constexpr (Sink::kActive) sink.Fired(pos, v, now);
     }
     left |= un[v];
@@ -434,7 +450,7 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
   }
   std::fill(alive, alive + outs, uint8_t{1});
   std::fill(post_out, post_out + outs * s.Cout, T);
-  std::fill(fire_out, fire_out + outs * s.Cout, 0.0f);
+  if (fire_out) std::fill(fire_out, fire_out + outs * s.Cout, 0.0f);
   // Untouched outputs hold 0 at t = 0: test them all once (matters for threshold < 0).
   std::fill(dirty, dirty + s.Ho, uint8_t{1});
   const int64_t kstep_y = s.sh * s.kw * Cin * Cp;
@@ -515,7 +531,7 @@ inline bool EventConvFireSampleCp(const int32_t* times, const float* packed, flo
 
 // One sample. `times` (H, W, Cin) int32, `packed` the kernel from
 // EventConvPackKernel (64-byte aligned for speed), outputs (Ho, Wo, Cout);
-// `final_out` may be null. Returns false (outputs unspecified) if a time is
+// `fire_out` and `final_out` may be null (not wanted). Returns false (outputs unspecified) if a time is
 // outside [0, T]. `w` must have been Prepare()d for `s`. `sink` (see
 // EventConvNoSink) observes the fires step by step and may stop early.
 template <class Sink>
