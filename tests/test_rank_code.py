@@ -64,6 +64,35 @@ def test_native_matches_reference(shape, time_steps, levels, seed):
     assert int(jnp.min(ref)) >= 0 and int(jnp.max(ref)) <= time_steps
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    features=st.integers(65, 2500),
+    time_steps=st.integers(1, 300),
+    kind=st.sampled_from(["ties", "wide", "cluster", "inf"]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_native_matches_reference_on_large_samples(features, time_steps, kind, seed):
+    """Samples with more than 64 positive inputs take the native bucket ranking:
+    value spreads from a few tied levels over many octaves to a narrow cluster
+    with an outlier (one bucket holding almost everything)."""
+    rng = np.random.default_rng(seed)
+    if kind == "ties":
+        x = rng.integers(-2, 6, (2, features)) * 0.25
+    elif kind == "wide":
+        x = rng.random((2, features)) * np.exp2(rng.integers(-40, 40, (2, features)))
+        x[rng.random((2, features)) < 0.3] *= -1
+    elif kind == "cluster":
+        x = 1.0 + rng.integers(0, 500, (2, features)) * 1e-7
+        x[:, 0] = 1e30
+    else:
+        x = rng.integers(0, 4, (2, features)).astype(np.float64)
+        x[rng.random((2, features)) < 0.2] = np.inf
+    x = x.astype(np.float32)
+    ref = coding.rank_code(x, time_steps, impl="reference")
+    nat = coding.rank_code(x, time_steps, impl="native")
+    np.testing.assert_array_equal(np.asarray(ref), np.asarray(nat))
+
+
 def test_native_matches_reference_on_images():
     x = np.random.default_rng(1).random((8, 28, 28, 2)).astype(np.float32)
     x[x < 0.6] = 0

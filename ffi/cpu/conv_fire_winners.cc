@@ -65,8 +65,8 @@ ffi::Error ConvFireWinnersImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times
   float* wv = win_value->typed_data();
   std::atomic<bool> bad_time{false};
   spyxlike::ParallelForSamples(&pool, n, [&](auto take) {
-    spyxlike::ConvWinnersScratch& w = spyxlike::ThreadScratch<spyxlike::ConvWinnersScratch>();
-    w.Prepare(s);
+    spyxlike::ConvWinnersScratch& w = spyxlike::ThreadScratchFor<spyxlike::ConvWinnersScratch>(
+        s, spyxlike::SameEventConvShape, [&](spyxlike::ConvWinnersScratch& fresh) { fresh.Prepare(s); });
     for (int64_t i; (i = take()) >= 0;) {
       const int64_t g = i / B;
       if (!spyxlike::ConvFireWinnersSample(tp + i * in_size, packed + g * kp_size,

@@ -70,8 +70,8 @@ ffi::Error EventConvFireImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::S32> times,
   float* zo = with_final ? final->typed_data() : nullptr;
   std::atomic<bool> bad_time{false};
   spyxlike::ParallelForSamples(&pool, n, [&](auto take) {
-    spyxlike::EventConvScratch& w = spyxlike::ThreadScratch<spyxlike::EventConvScratch>();
-    w.Prepare(s);
+    spyxlike::EventConvScratch& w = spyxlike::ThreadScratchFor<spyxlike::EventConvScratch>(
+        s, spyxlike::SameEventConvShape, [&](spyxlike::EventConvScratch& fresh) { fresh.Prepare(s); });
     spyxlike::EventConvNoSink plain;
     spyxlike::EventConvPointwiseSink inhibit;
     inhibit.time_steps = s.T;

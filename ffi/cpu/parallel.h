@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -88,6 +89,31 @@ template <class Scratch>
 inline Scratch& ThreadScratch() {
   thread_local Scratch scratch;
   return scratch;
+}
+
+// As ThreadScratch, for scratch prepared for a shape `key`: each thread keeps
+// a few, one per recent key, so layers of different shapes that run in turn
+// (conv1, conv2, conv1, ...) each find theirs ready. prepare(scratch) runs
+// only when a slot is (re)assigned to a key; same(a, b) compares keys.
+template <class Scratch, class Key, class Same, class Prepare>
+inline Scratch& ThreadScratchFor(const Key& key, Same same, Prepare prepare) {
+  constexpr size_t kSlots = 4;
+  struct Slot {
+    bool used = false;
+    Key key{};
+    Scratch scratch;
+  };
+  thread_local std::array<Slot, kSlots> slots;
+  thread_local size_t next = 0;
+  for (Slot& slot : slots) {
+    if (slot.used && same(slot.key, key)) return slot.scratch;
+  }
+  Slot& slot = slots[next];
+  next = (next + 1) % kSlots;
+  slot.used = true;
+  slot.key = key;
+  prepare(slot.scratch);
+  return slot.scratch;
 }
 
 }  // namespace spyxlike

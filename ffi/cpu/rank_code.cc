@@ -37,10 +37,11 @@ ffi::Error RankCodeImpl(ffi::ThreadPool pool, ffi::Buffer<ffi::F32> x, int64_t t
   spyxlike::ParallelFor(&pool, batch, 1, [&](int64_t begin, int64_t end) {
     std::vector<int64_t> order;
     order.reserve(static_cast<size_t>(features));
+    spyxlike::RankCodeBuckets buckets;
     for (int64_t b = begin; b < end; ++b) {
       if (!spyxlike::RankCodeSample(in + b * features, features,
                                     static_cast<int32_t>(time_steps), out + b * features,
-                                    order)) {
+                                    order, buckets)) {
         saw_nan.store(true);
       }
     }

@@ -35,7 +35,7 @@ def rank_code_times_reference(x: jax.Array, time_steps: int, feature_ndim: int) 
 
 
 def rank_code_times_native(x: jax.Array, time_steps: int, feature_ndim: int) -> jax.Array:
-    """The C++ kernel ``spyxlike_rank_code`` (sort per sample, both cores)."""
+    """The C++ kernel ``spyxlike_rank_code`` (bucket ranking per sample, both cores)."""
     call = jax.ffi.ffi_call(
         "spyxlike_rank_code",
         jax.ShapeDtypeStruct(x.shape, jnp.int32),

@@ -56,6 +56,12 @@ struct EventConvShape {
   int32_t T;           // time steps, >= 1
 };
 
+inline bool SameEventConvShape(const EventConvShape& a, const EventConvShape& b) {
+  return a.H == b.H && a.W == b.W && a.Cin == b.Cin && a.kh == b.kh && a.kw == b.kw &&
+         a.Cout == b.Cout && a.Cp == b.Cp && a.sh == b.sh && a.sw == b.sw && a.pt == b.pt &&
+         a.pl == b.pl && a.Ho == b.Ho && a.Wo == b.Wo && a.T == b.T;
+}
+
 // Copies an HWIO kernel (kh, kw, Cin, Cout) into (kh, kw, Cin, Cp), zero-padded.
 inline void EventConvPackKernel(const float* kernel, const EventConvShape& s, float* packed) {
   const int64_t rows = s.kh * s.kw * s.Cin;
