@@ -31,8 +31,8 @@ struct EventConvProblem {
   int64_t groups = 1;                  // product of the L... dims
   int64_t batch = 0;                   // B
   std::vector<int64_t> sample_dims;    // (L..., B): the leading dims of every output
-  const float* packed = nullptr;       // (groups, kh, kw, Cin, Cp), valid during the call
-  int64_t packed_size = 0;             // kh * kw * Cin * Cp, one group's packed kernel
+  const float* packed = nullptr;       // groups x EventConvPackedSize, valid during the call
+  int64_t packed_size = 0;             // EventConvPackedSize: one group's packed kernel
 };
 
 // Checks the buffers and attributes (op names the handler in messages) and
@@ -90,7 +90,7 @@ inline xla::ffi::Error PrepareEventConv(const std::string& op, xla::ffi::Buffer<
   if (s.Ho * s.Wo >= INT32_MAX) return InvalidArgument(op + ": output too large");
   p.sample_dims.assign(td.begin(), td.begin() + nl + 1);
   const int64_t k_size = s.kh * s.kw * s.Cin * s.Cout;
-  p.packed_size = s.kh * s.kw * s.Cin * s.Cp;
+  p.packed_size = EventConvPackedSize(s);
   if (p.packed_size >= INT32_MAX) return InvalidArgument(op + ": kernel too large");
   EventConvBuffer<float>& packed = ThreadScratch<EventConvPackedKernels>().buffer;
   packed.Resize(static_cast<size_t>(p.groups * p.packed_size));

@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #if defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -62,13 +63,28 @@ inline bool SameEventConvShape(const EventConvShape& a, const EventConvShape& b)
          a.pl == b.pl && a.Ho == b.Ho && a.Wo == b.Wo && a.T == b.T;
 }
 
-// Copies an HWIO kernel (kh, kw, Cin, Cout) into (kh, kw, Cin, Cp), zero-padded.
+// Floats of one packed kernel: the (kh, kw, Cin, Cp) weights, then the
+// kh * kw * Cin row maxima, rounded up to whole vectors (kernels packed one
+// after another stay 64-byte aligned).
+inline int64_t EventConvPackedSize(const EventConvShape& s) {
+  const int64_t rows = s.kh * s.kw * s.Cin;
+  return rows * s.Cp + (rows + kEventConvLanes - 1) / kEventConvLanes * kEventConvLanes;
+}
+
+// Copies an HWIO kernel (kh, kw, Cin, Cout) into (kh, kw, Cin, Cp), zero-padded,
+// followed by each row's largest weight over the Cout real channels (the
+// upper bounds of EventConvFireSample's test skipping).
 inline void EventConvPackKernel(const float* kernel, const EventConvShape& s, float* packed) {
   const int64_t rows = s.kh * s.kw * s.Cin;
+  float* row_max = packed + rows * s.Cp;
   for (int64_t r = 0; r < rows; ++r) {
     float* dst = packed + r * s.Cp;
-    std::memcpy(dst, kernel + r * s.Cout, sizeof(float) * static_cast<size_t>(s.Cout));
+    const float* src = kernel + r * s.Cout;
+    std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(s.Cout));
     std::fill(dst + s.Cout, dst + s.Cp, 0.0f);
+    float m = src[0];
+    for (int64_t c = 1; c < s.Cout; ++c) m = src[c] > m ? src[c] : m;
+    row_max[r] = m;
   }
 }
 
@@ -146,6 +162,7 @@ struct EventConvScratch {
   EventConvBuffer<float> pot;          // (Ho, Wo, Cp)
   std::vector<uint16_t> unfired;       // (Ho, Wo, Cp / 16): lane bits of channels yet to fire
   std::vector<uint8_t> alive;          // (Ho * Wo): 1 while some channel has not fired
+  std::vector<float> bound;            // (Ho * Wo): upper bound of the unfired potentials
   std::vector<uint8_t> dirty;          // (Ho): rows touched in the current step
   std::vector<int64_t> last_input;     // (Ho): last input row that reaches the output row
 
@@ -177,6 +194,7 @@ struct EventConvScratch {
     pot.Resize(outs * static_cast<size_t>(s.Cp));
     unfired.resize(outs * static_cast<size_t>(s.Cp / kEventConvLanes));
     alive.resize(outs);
+    bound.resize(outs);
     dirty.resize(static_cast<size_t>(s.Ho));
     last_input.resize(static_cast<size_t>(s.Ho));
     for (int64_t r = 0; r < s.Ho; ++r) {
@@ -286,6 +304,30 @@ inline float MaskedMax(const float* p, uint32_t mask) {
 #endif
 }
 
+// Running maximum over selected lanes of several 16-lane vectors:
+// Add(p, mask) takes the lanes of p set in mask, Get() the largest so far
+// (-inf if none).
+class LaneMax {
+ public:
+#if defined(__AVX512F__)
+  void Add(const float* p, uint32_t mask) {
+    acc_ = _mm512_mask_max_ps(acc_, static_cast<__mmask16>(mask), acc_, _mm512_loadu_ps(p));
+  }
+  float Get() const { return _mm512_reduce_max_ps(acc_); }
+
+ private:
+  __m512 acc_ = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+#else
+  void Add(const float* p, uint32_t mask) {
+    for (; mask; mask &= mask - 1) m_ = std::max(m_, p[__builtin_ctz(mask)]);
+  }
+  float Get() const { return m_; }
+
+ private:
+  float m_ = -std::numeric_limits<float>::infinity();
+#endif
+};
+
 // Bit g set iff p[g] == value, for 16 lanes.
 inline uint32_t EqualMask(const float* p, float value) {
 #if defined(__AVX512F__)
@@ -300,12 +342,14 @@ inline uint32_t EqualMask(const float* p, float value) {
 // EventConvTest under point-wise inhibition: when channels of the position
 // first cross at step t, only the first one with the largest potential gets
 // its spike written (the others keep T and 0) and the position is done.
-template <int64_t NV>
-inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
-                                   int64_t Cout, const float* __restrict__ pot,
-                                   const uint16_t* __restrict__ unfired,
-                                   uint8_t* __restrict__ alive, int32_t* __restrict__ post_out,
-                                   float* __restrict__ fire_out) {
+// With BOUND, returns the largest potential of the position when it did not
+// fire (-inf otherwise; without BOUND, always -inf).
+template <int64_t NV, bool BOUND>
+inline float EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
+                                    int64_t Cout, const float* __restrict__ pot,
+                                    const uint16_t* __restrict__ unfired,
+                                    uint8_t* __restrict__ alive, int32_t* __restrict__ post_out,
+                                    float* __restrict__ fire_out) {
   const int64_t nv = NV > 0 ? NV : nv_runtime;
   const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
   const uint16_t* __restrict__ un = unfired + pos * nv;
@@ -320,7 +364,12 @@ inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int6
       any = true;
     }
   }
-  if (!any) return;
+  if (!any) {
+    if constexpr (!BOUND) return -std::numeric_limits<float>::infinity();
+    LaneMax m;
+    for (int64_t v = 0; v < nv; ++v) m.Add(p + v * kEventConvLanes, un[v]);
+    return m.Get();
+  }
   for (int64_t v = 0; v < nv; ++v) {
     const uint32_t hit = GreaterMask(p + v * kEventConvLanes, threshold) & un[v] &
                          EqualMask(p + v * kEventConvLanes, best);
@@ -332,21 +381,25 @@ inline void EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int6
     }
   }
   alive[pos] = 0;
+  return -std::numeric_limits<float>::infinity();
 }
 
 // Tests one output position for first crossings pot > threshold at step t:
 // writes the time and potential of newly fired channels straight into the
 // outputs (Cout stride) and clears alive[pos] once every channel has fired.
-template <int64_t NV, class Sink>
-inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
-                          int64_t Cout, const float* __restrict__ pot,
-                          uint16_t* __restrict__ unfired, uint8_t* __restrict__ alive,
-                          int32_t* __restrict__ post_out, float* __restrict__ fire_out,
-                          Sink& sink) {
+// With BOUND, returns the largest potential of the channels still unfired
+// (-inf if none; without BOUND, always -inf).
+template <int64_t NV, bool BOUND, class Sink>
+inline float EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
+                           int64_t Cout, const float* __restrict__ pot,
+                           uint16_t* __restrict__ unfired, uint8_t* __restrict__ alive,
+                           int32_t* __restrict__ post_out, float* __restrict__ fire_out,
+                           Sink& sink) {
   const int64_t nv = NV > 0 ? NV : nv_runtime;
   const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
   uint16_t* __restrict__ un = unfired + pos * nv;
   uint32_t left = 0;
+  LaneMax unfired_max;
 #pragma GCC unroll 8
   for (int64_t v = 0; v < nv; ++v) {
     uint32_t now = GreaterMask(p + v * kEventConvLanes, threshold) & un[v];
@@ -358,12 +411,19 @@ inline void EventConvTest(int64_t pos, int32_t t, float threshold, int64_t nv_ru
       if constexpr (Sink::kActive) sink.Fired(pos, v, now);
     }
     left |= un[v];
+    if constexpr (BOUND) unfired_max.Add(p + v * kEventConvLanes, un[v]);
   }
   alive[pos] = left != 0;
+  if constexpr (!BOUND) return -std::numeric_limits<float>::infinity();
+  return unfired_max.Get();
 }
 
 // pot[0:Cp] += sum over the group's m channels of k[coff_e + 0:Cp].
+// Always inlined: it is the innermost step (a call per touch costs ~25 %).
 template <int64_t NV>
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 inline void EventConvAddGroup(float* __restrict__ pot, const float* __restrict__ k,
                               const EventConvEvent* __restrict__ group, int32_t m,
                               int64_t nv_runtime) {
@@ -463,19 +523,35 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
   const int64_t kstep_x = s.sw * Cin * Cp;
   const int32_t Wo = static_cast<int32_t>(s.Wo);
   const int64_t* __restrict__ last_input = w.last_input.data();
+  // bound[pos] >= every unfired potential of the position: it grows by each
+  // touch's kernel row maxima (summed in the same order as the potentials,
+  // and float addition is monotone, so rounding cannot break the bound) and
+  // is reset to the exact value by each test. A position whose bound is not
+  // above the threshold cannot cross, so its test is skipped: most of them
+  // while the potentials build up. With one or two vectors per position a
+  // test costs less than keeping the bound at every touch, so it is kept
+  // only for wider outputs (measured: 2 vectors +25 % time, 7 vectors -18 %).
+  constexpr bool kBound = NV != 1 && NV != 2;
+  const float* __restrict__ row_max = packed + s.kh * s.kw * Cin * Cp;
+  float* __restrict__ bound = w.bound.data();
+  if constexpr (kBound) std::fill(bound, bound + outs, 0.0f);
+  const int32_t rstep_y = static_cast<int32_t>(s.sh * s.kw * Cin);
+  const int32_t rstep_x = static_cast<int32_t>(s.sw * Cin);
   // Tests the touched, still alive positions of output row r at step t.
   auto test_row = [&](int64_t r, int32_t t) {
     if (!dirty[r]) return;
     dirty[r] = 0;
     for (int64_t pos = r * s.Wo, stop = pos + s.Wo; pos < stop; ++pos) {
-      if (alive[pos]) {
+      if (alive[pos] && (!kBound || bound[pos] > threshold)) {
+        float unfired_max;
         if constexpr (Sink::kPointwise) {
-          EventConvTestPointwise<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive,
-                                     post_out, fire_out);
+          unfired_max = EventConvTestPointwise<NV, kBound>(pos, t, threshold, nv, s.Cout, pot, unfired,
+                                                   alive, post_out, fire_out);
         } else {
-          EventConvTest<NV>(pos, t, threshold, nv, s.Cout, pot, unfired, alive, post_out,
-                            fire_out, sink);
+          unfired_max = EventConvTest<NV, kBound>(pos, t, threshold, nv, s.Cout, pot, unfired, alive,
+                                          post_out, fire_out, sink);
         }
+        if constexpr (kBound) bound[pos] = unfired_max;
       }
     }
   };
@@ -496,15 +572,24 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
       while (r_next < s.Ho && last_input[r_next] < px.iy) test_row(r_next++, t);
       for (int32_t j = 0; j < px.ny; ++j) dirty[px.orow - j] = 1;
       const float* krow = packed + px.kofs;
+      // kernel row index of krow (only used for the bound)
+      int32_t rrow = kBound ? static_cast<int32_t>(px.kofs / Cp) : 0;
       int32_t prow = px.pos;
-      for (int32_t j = 0; j < px.ny; ++j, krow += kstep_y, prow -= Wo) {
+      for (int32_t j = 0; j < px.ny; ++j, krow += kstep_y, rrow += rstep_y, prow -= Wo) {
         const float* k = krow;
+        int32_t kr = rrow;
         int32_t p = prow;
-        for (int32_t i = 0; i < px.nx; ++i, k += kstep_x, --p) {
+        for (int32_t i = 0; i < px.nx; ++i, k += kstep_x, kr += rstep_x, --p) {
           if constexpr (SKIP_DEAD && !Sink::kPointwise) {
             if (alive[p] == 0) continue;
           }
           EventConvAddGroup<NV>(pot + static_cast<int64_t>(p) * Cp, k, group, m, nv);
+          if constexpr (kBound) {
+            // channel c sits at coff = c * Cp
+            float gmax = row_max[kr + group[0].coff / Cp];
+            for (int32_t e = 1; e < m; ++e) gmax += row_max[kr + group[e].coff / Cp];
+            bound[p] += gmax;
+          }
         }
       }
     }
