@@ -83,7 +83,17 @@ inline void EventConvPackKernel(const float* kernel, const EventConvShape& s, fl
     std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(s.Cout));
     std::fill(dst + s.Cout, dst + s.Cp, 0.0f);
     float m = src[0];
-    for (int64_t c = 1; c < s.Cout; ++c) m = src[c] > m ? src[c] : m;
+    int64_t c = 1;
+#if defined(__AVX512F__)
+    if (s.Cout >= kEventConvLanes) {
+      __m512 acc = _mm512_loadu_ps(src);
+      for (c = kEventConvLanes; c + kEventConvLanes <= s.Cout; c += kEventConvLanes) {
+        acc = _mm512_max_ps(acc, _mm512_loadu_ps(src + c));
+      }
+      m = _mm512_reduce_max_ps(acc);
+    }
+#endif
+    for (; c < s.Cout; ++c) m = src[c] > m ? src[c] : m;
     row_max[r] = m;
   }
 }
