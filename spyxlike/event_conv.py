@@ -280,6 +280,24 @@ def fc_fire(pre_times, weights, threshold, time_steps: int, *, return_final: boo
     return _result(post, fire, final, return_final, return_potentials)
 
 
+def _check_pool(fn: str, prefix: str, kernel_size, stride, padding, height: int, width: int):
+    """Validated ``(kh, kw, sh, sw, top, left, bottom, right)`` of a pooling window."""
+    kh, kw = expand2(kernel_size, f"{fn}: {prefix}kernel_size", minimum=1)
+    sh, sw = (kh, kw) if stride is None else expand2(stride, f"{fn}: {prefix}stride", minimum=1)
+    top, left, bottom, right = expand4(padding, f"{fn}: {prefix}padding")
+    if max(top, bottom) >= kh or max(left, right) >= kw:
+        raise ValueError(
+            f"{fn}: {prefix}padding must be smaller than the window {kh}x{kw} on every side, "
+            f"got (top, left, bottom, right) = {(top, left, bottom, right)}"
+        )
+    if height + top + bottom < kh or width + left + right < kw:
+        raise ValueError(
+            f"{fn}: window {kh}x{kw} is larger than the padded input "
+            f"{height + top + bottom}x{width + left + right}"
+        )
+    return kh, kw, sh, sw, top, left, bottom, right
+
+
 def pool_times(times, kernel_size, stride=None, padding=0):
     """Max pooling of spike-waves, on spike times: the earliest spike in each window.
 
@@ -308,21 +326,10 @@ def pool_times(times, kernel_size, stride=None, padding=0):
     """
     fn = "pool_times"
     times = _check_times(fn, "times", times, 4, "(B, H, W, C)")
-    kh, kw = expand2(kernel_size, f"{fn}: kernel_size", minimum=1)
-    sh, sw = (kh, kw) if stride is None else expand2(stride, f"{fn}: stride", minimum=1)
-    padding = expand4(padding, f"{fn}: padding")
-    top, left, bottom, right = padding
-    if max(top, bottom) >= kh or max(left, right) >= kw:
-        raise ValueError(
-            f"{fn}: padding must be smaller than the window {kh}x{kw} on every side, got "
-            f"(top, left, bottom, right) = {(top, left, bottom, right)}"
-        )
     _, height, width, _ = times.shape
-    if height + top + bottom < kh or width + left + right < kw:
-        raise ValueError(
-            f"{fn}: window {kh}x{kw} is larger than the padded input "
-            f"{height + top + bottom}x{width + left + right}"
-        )
+    kh, kw, sh, sw, top, left, bottom, right = _check_pool(
+        fn, "", kernel_size, stride, padding, height, width)
+    padding = (top, left, bottom, right)
     never = np.iinfo(np.int32).max
     pads = ((0, 0), (top, bottom), (left, right), (0, 0))
     if kh * kw > _UNROLLED_WINDOW:
@@ -512,3 +519,53 @@ def conv_fire_pointwise(pre_times, kernel, threshold, time_steps: int, *, stride
                                   padding, False)
         post, fire = pointwise_inhibition_times(post, fire, time_steps)
     return _result(post, fire, None, False, return_potentials)
+
+
+def conv_fire_pointwise_pool(pre_times, kernel, threshold, time_steps: int, *, stride=1,
+                             padding=0, pool_kernel_size, pool_stride=None, pool_padding=0,
+                             impl: str = "auto"):
+    """:func:`conv_fire_pointwise` then :func:`pool_times`, fused: a whole first STDP layer.
+
+    Equals ``pool_times(conv_fire_pointwise(pre_times, kernel, threshold,
+    time_steps, stride=stride, padding=padding, return_potentials=False),
+    pool_kernel_size, pool_stride, pool_padding)``: SpykeTorch's conv ->
+    fire -> point-wise inhibition -> pooling of the Kheradpisheh et al. (2018)
+    network (Spyker: ``conv``, ``fire``, ``inhibit``, ``pool``), on spike times.
+    The native kernel writes each surviving spike straight into the pooled
+    windows that hold it, so the un-pooled ``(B, Ho, Wo, Cout)`` times are
+    never stored; the reference and Pallas paths are the unfused composition.
+
+    Args:
+      pre_times: int spike times ``(B, H, W, Cin)`` in ``[0, T]``, ``T`` = no spike.
+      kernel: HWIO weights ``(kh, kw, Cin, Cout)`` (computed in float32).
+      threshold: firing threshold, a finite real scalar (may be traced).
+      time_steps: number of time steps ``T >= 1``.
+      stride, padding: of the convolution, as in :func:`conv_fire`.
+      pool_kernel_size, pool_stride, pool_padding: of the pooling, as
+        ``kernel_size``, ``stride`` and ``padding`` of :func:`pool_times`.
+      impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
+
+    Returns:
+      int32 ``(B, Hp, Wp, Cout)`` pooled spike times.
+
+    Raises:
+      TypeError: as :func:`conv_fire` and :func:`pool_times`.
+      ValueError: as :func:`conv_fire` and :func:`pool_times` (for the
+        pooling of the conv's ``(Ho, Wo)`` output).
+    """
+    fn = "conv_fire_pointwise_pool"
+    pre_times, kernel, threshold, time_steps, stride, padding = _check_conv(
+        fn, pre_times, kernel, threshold, time_steps, stride, padding)
+    _, height, width, _ = pre_times.shape
+    kh, kw, _, _ = kernel.shape
+    out_h = (height + padding[0] + padding[2] - kh) // stride[0] + 1
+    out_w = (width + padding[1] + padding[3] - kw) // stride[1] + 1
+    pool = _check_pool(fn, "pool_", pool_kernel_size, pool_stride, pool_padding, out_h, out_w)
+    if check_impl(impl, fn, has_pallas=True) != "pallas" and use_native(impl, fn):
+        post, _, _ = conv_fire_native(pre_times, kernel, threshold, time_steps, stride, padding,
+                                      False, pointwise=True, with_fire=False, pool=pool)
+        return post
+    times = conv_fire_pointwise(pre_times, kernel, threshold, time_steps, stride=stride,
+                                padding=padding, return_potentials=False, impl=impl)
+    pkh, pkw, psh, psw, ptop, pleft, pbottom, pright = pool
+    return pool_times(times, (pkh, pkw), (psh, psw), (ptop, pleft, pbottom, pright))

@@ -30,10 +30,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from spyxlike.coding import rank_code
-from spyxlike.event_conv import conv_fire, conv_fire_winners, pool_times, winner_time_map
+from spyxlike.event_conv import (conv_fire, conv_fire_pointwise_pool, conv_fire_winners,
+                                 winner_time_map)
 from spyxlike.filter_kernels import DoGKernel
 from spyxlike.filters import Filter
-from spyxlike.spike_time_inhibition import pointwise_inhibition_times
 from spyxlike.stdp import stdp_conv
 
 
@@ -108,11 +108,16 @@ def init_weights(config: KheradpishehConfig, key, in_channels: int = 2) -> dict:
 
 
 def layer1(config: KheradpishehConfig, w1, input_times):
-    """Input spike times -> pooled, point-wise inhibited layer-1 spike times."""
+    """Input spike times -> pooled, point-wise inhibited layer-1 spike times.
+
+    conv -> fire -> point-wise inhibition -> pooling as one fused
+    :func:`~spyxlike.event_conv.conv_fire_pointwise_pool` (natively the
+    un-pooled times are never stored).
+    """
     c = config
-    t, v = conv_fire(input_times, w1, c.conv1_threshold, c.time_steps)
-    t, _ = pointwise_inhibition_times(t, v, c.time_steps)
-    return pool_times(t, c.pool1_kernel, c.pool1_stride, c.pool1_padding)
+    return conv_fire_pointwise_pool(
+        input_times, w1, c.conv1_threshold, c.time_steps, pool_kernel_size=c.pool1_kernel,
+        pool_stride=c.pool1_stride, pool_padding=c.pool1_padding)
 
 
 def layer2_potentials(config: KheradpishehConfig, w2, layer1_times):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from spyxlike.event_conv import conv_fire, conv_fire_pointwise
+from spyxlike.event_conv import conv_fire, conv_fire_pointwise, conv_fire_pointwise_pool, pool_times
 from spyxlike.spike_time_inhibition import pointwise_inhibition_times
 
 
@@ -119,3 +119,69 @@ def test_errors():
     with pytest.raises(Exception, match="pre_times must lie in"):
         jax.block_until_ready(jax.jit(
             lambda t: conv_fire_pointwise(t, kernel, 1.0, 3, impl="native"))(times + 5))
+
+
+# ------------------------------------------------------- conv_fire_pointwise_pool (fused pooling)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=_case(), pool_k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       pool_s=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       pool_p=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2),
+                        st.integers(0, 2)))
+def test_fused_pool_matches_composition(case, pool_k, pool_s, pool_p):
+    times, kernel, threshold, time_steps, kw = case
+    (kh, kwid), (top, left, bottom, right) = pool_k, pool_p
+    assume(max(top, bottom) < kh and max(left, right) < kwid)
+    ho = (times.shape[1] + kw["padding"][0] + kw["padding"][2] - kernel.shape[0]) // kw["stride"][0] + 1
+    wo = (times.shape[2] + kw["padding"][1] + kw["padding"][3] - kernel.shape[1]) // kw["stride"][1] + 1
+    assume(ho + top + bottom >= kh and wo + left + right >= kwid)
+    pool = dict(pool_kernel_size=pool_k, pool_stride=pool_s, pool_padding=pool_p)
+    want = np.asarray(pool_times(
+        conv_fire_pointwise(times, kernel, threshold, time_steps, return_potentials=False,
+                            impl="reference", **kw), pool_k, pool_s, pool_p))
+    for impl in ("reference", "native", "pallas"):
+        got = np.asarray(conv_fire_pointwise_pool(times, kernel, threshold, time_steps,
+                                                  impl=impl, **kw, **pool))
+        assert got.dtype == np.int32 and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_fused_pool_layer1_workload_and_hand_case():
+    # hand case: 1x1 kernel, one feature; spikes at (0,0) t=2 and (1,1) t=1 pool
+    # (2x2 window, stride 1, no padding) to the earliest in each window
+    times = np.full((1, 3, 3, 1), 4, np.int32)
+    times[0, 0, 0, 0], times[0, 1, 1, 0] = 2, 1
+    kernel = np.full((1, 1, 1, 1), 1.0, np.float32)
+    for impl in ("reference", "native"):
+        got = np.asarray(conv_fire_pointwise_pool(times, kernel, 0.5, 4, pool_kernel_size=2,
+                                                  pool_stride=1, impl=impl))
+        np.testing.assert_array_equal(got[0, :, :, 0], [[1, 1], [1, 1]])
+    rng = np.random.default_rng(5)
+    times = rng.integers(0, 16, (4, 28, 28, 2)).astype(np.int32)
+    kernel = (rng.integers(0, 9, (5, 5, 2, 30)) * 0.125).astype(np.float32)
+    want = pool_times(conv_fire_pointwise(times, kernel, 10.0, 15, return_potentials=False,
+                                          impl="native"), 2, 2, 1)
+    got = jax.jit(lambda t: conv_fire_pointwise_pool(
+        t, kernel, 10.0, 15, pool_kernel_size=2, pool_stride=2, pool_padding=1,
+        impl="native"))(times)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    assert got.shape == (4, 13, 13, 30) and (np.asarray(got) < 15).sum() > 100
+    per_group = jax.vmap(lambda t: conv_fire_pointwise_pool(
+        t, kernel, 10.0, 15, pool_kernel_size=2, pool_stride=2, pool_padding=1,
+        impl="native"))(times.reshape(2, 2, 28, 28, 2))
+    np.testing.assert_array_equal(np.asarray(per_group).reshape(want.shape), np.asarray(want))
+
+
+def test_fused_pool_errors():
+    times = np.zeros((1, 6, 6, 2), np.int32)
+    kernel = np.ones((3, 3, 2, 4), np.float32)
+    with pytest.raises(ValueError, match="conv_fire_pointwise_pool: pool_padding must be smaller"):
+        conv_fire_pointwise_pool(times, kernel, 1.0, 3, pool_kernel_size=2, pool_padding=2)
+    with pytest.raises(ValueError, match="conv_fire_pointwise_pool: window 5x5 is larger"):
+        conv_fire_pointwise_pool(times, kernel, 1.0, 3, pool_kernel_size=5)
+    with pytest.raises(ValueError, match="conv_fire_pointwise_pool: pool_kernel_size"):
+        conv_fire_pointwise_pool(times, kernel, 1.0, 3, pool_kernel_size=0)
+    with pytest.raises(ValueError, match="conv_fire_pointwise_pool: kernel Cin"):
+        conv_fire_pointwise_pool(times, kernel[:, :, :1], 1.0, 3, pool_kernel_size=2)
+

@@ -78,9 +78,10 @@ def conv_fire_reference(pre_times, kernel, threshold, time_steps: int, stride, p
     return post, fire, (final if with_final else None)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC + ("pointwise", "with_fire"))
+@functools.partial(jax.jit, static_argnames=_STATIC + ("pointwise", "with_fire", "pool"))
 def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padding,
-                     with_final: bool, pointwise: bool = False, with_fire: bool = True):
+                     with_final: bool, pointwise: bool = False, with_fire: bool = True,
+                     pool=None):
     """The C++ kernel ``spyxlike_event_conv_fire`` (event-driven, both cores).
 
     ``pointwise=True`` applies SpykeTorch's point-wise inhibition to the
@@ -89,6 +90,9 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
     :func:`spyxlike.spike_time_inhibition.pointwise_inhibition_times` of the
     plain result. ``with_fire=False`` skips the potentials at the spikes (the
     kernel then neither fills nor writes them; ``None`` is returned for them).
+    ``pool=(kh, kw, sh, sw, top, left, bottom, right)`` (point-wise only,
+    without fire or final potentials) returns the inhibited times already
+    max-pooled, as :func:`spyxlike.event_conv.pool_times` would.
 
     Under ``vmap`` every operand gets the mapped axes in front
     (``vmap_method="broadcast_all"``); the kernel takes the threshold's rank
@@ -98,14 +102,24 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
     kh, kw, _, cout = kernel.shape
     if pointwise and with_final:
         raise ValueError("conv_fire_native: no final potentials with point-wise inhibition")
+    if pool is not None and not (pointwise and not with_fire and not with_final):
+        raise ValueError("conv_fire_native: fused pooling needs pointwise=True, "
+                         "with_fire=False and with_final=False")
     top, left, bottom, right = padding
     out_h = conv_output_size(height, kh, stride[0], top, bottom)
     out_w = conv_output_size(width, kw, stride[1], left, right)
     out_shape = pre_times.shape[:1] + (out_h, out_w, cout)
+    pool_attrs = (0, 0, 0, 0, 0, 0, 0, 0) if pool is None else tuple(pool)
+    post_shape = out_shape
+    if pool is not None:
+        pkh, pkw, psh, psw, ptop, pleft, pbottom, pright = pool
+        post_shape = out_shape[:1] + (
+            conv_output_size(out_h, pkh, psh, ptop, pbottom),
+            conv_output_size(out_w, pkw, psw, pleft, pright), cout)
     call = jax.ffi.ffi_call(
         "spyxlike_event_conv_fire",
         (
-            jax.ShapeDtypeStruct(out_shape, jnp.int32),
+            jax.ShapeDtypeStruct(post_shape, jnp.int32),
             jax.ShapeDtypeStruct(out_shape if with_fire else (0,), jnp.float32),
             jax.ShapeDtypeStruct(out_shape if with_final else (0,), jnp.float32),
         ),
@@ -123,5 +137,8 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
         pad_bottom=np.int64(bottom),
         pad_right=np.int64(right),
         pointwise=np.int64(bool(pointwise)),
+        **{name: np.int64(v) for name, v in zip(
+            ("pool_kh", "pool_kw", "pool_sh", "pool_sw", "pool_top", "pool_left", "pool_bottom",
+             "pool_right"), pool_attrs)},
     )
     return post, (fire if with_fire else None), (final if with_final else None)

@@ -242,12 +242,40 @@ struct EventConvNoSink {
 // then to the lower channel; every other channel of the position gets no
 // spike (time T, potential 0). Once a channel has fired at a position, the
 // others can only fire later and lose, so the position stops accumulating.
+//
+// Optionally the survivors are max-pooled straight away (SpykeTorch's
+// pooling of the spike-wave = the earliest spike in each window): with
+// `pooled` set, the sample's (Ho, Wo, Cout) times are not written; each
+// survivor (oy, ox, c, t) lowers pooled[py, px, c] to t for every window
+// (py * sh - pt + [0, kh)) x (px * sw - pl + [0, kw)) that holds it. The
+// caller fills `pooled` (Hp, Wp, Cout) with T first.
 struct EventConvPointwiseSink {
   static constexpr bool kActive = false;
   static constexpr bool kPointwise = true;
   int32_t time_steps = 0;  // T, the "no spike" time
+  int32_t* pooled = nullptr;
+  int64_t Wo = 0, Cout = 0;                   // the conv output
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1;     // pooling window and stride
+  int64_t pt = 0, pl = 0, Hp = 0, Wp = 0;     // top/left padding, pooled size
   void Fired(int64_t /*pos*/, int64_t /*block*/, uint32_t /*lanes*/) {}
   bool StepEnd(int32_t /*t*/) { return false; }
+  void Pool(int64_t pos, int64_t c, int32_t t) {
+    const int64_t oy = pos / Wo, ox = pos % Wo;
+    // windows py with py * sh - pt <= oy < py * sh - pt + kh
+    const int64_t py0 = std::max<int64_t>(0, CeilDiv(oy + pt - kh + 1, sh));
+    const int64_t py1 = std::min<int64_t>(Hp - 1, (oy + pt) / sh);
+    const int64_t px0 = std::max<int64_t>(0, CeilDiv(ox + pl - kw + 1, sw));
+    const int64_t px1 = std::min<int64_t>(Wp - 1, (ox + pl) / sw);
+    for (int64_t py = py0; py <= py1; ++py) {
+      for (int64_t px = px0; px <= px1; ++px) {
+        int32_t& cell = pooled[(py * Wp + px) * Cout + c];
+        cell = std::min(cell, t);
+      }
+    }
+  }
+
+ private:
+  static int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 };
 
 namespace detail {
@@ -354,12 +382,13 @@ inline uint32_t EqualMask(const float* p, float value) {
 // its spike written (the others keep T and 0) and the position is done.
 // With BOUND, returns the largest potential of the position when it did not
 // fire (-inf otherwise; without BOUND, always -inf).
-template <int64_t NV, bool BOUND>
+// With a null post_out the survivor goes to sink.Pool (fused pooling).
+template <int64_t NV, bool BOUND, class Sink>
 inline float EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int64_t nv_runtime,
                                     int64_t Cout, const float* __restrict__ pot,
                                     const uint16_t* __restrict__ unfired,
                                     uint8_t* __restrict__ alive, int32_t* __restrict__ post_out,
-                                    float* __restrict__ fire_out) {
+                                    float* __restrict__ fire_out, Sink& sink) {
   const int64_t nv = NV > 0 ? NV : nv_runtime;
   const float* __restrict__ p = pot + pos * nv * kEventConvLanes;
   const uint16_t* __restrict__ un = unfired + pos * nv;
@@ -385,8 +414,12 @@ inline float EventConvTestPointwise(int64_t pos, int32_t t, float threshold, int
                          EqualMask(p + v * kEventConvLanes, best);
     if (hit) {
       const int64_t c = v * kEventConvLanes + __builtin_ctz(hit);
-      post_out[pos * Cout + c] = t;
-      if (fire_out) fire_out[pos * Cout + c] = best;
+      if (post_out) {
+        post_out[pos * Cout + c] = t;
+        if (fire_out) fire_out[pos * Cout + c] = best;
+      } else {
+        sink.Pool(pos, c, t);
+      }
       break;
     }
   }
@@ -525,7 +558,7 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
     for (int64_t pos = 0; pos < outs; ++pos) unfired[pos * nv + v] = bits;
   }
   std::fill(alive, alive + outs, uint8_t{1});
-  std::fill(post_out, post_out + outs * s.Cout, T);
+  if (post_out) std::fill(post_out, post_out + outs * s.Cout, T);
   if (fire_out) std::fill(fire_out, fire_out + outs * s.Cout, 0.0f);
   // Untouched outputs hold 0 at t = 0: test them all once (matters for threshold < 0).
   std::fill(dirty, dirty + s.Ho, uint8_t{1});
@@ -555,8 +588,9 @@ inline bool EventConvFireSampleImpl(const int32_t* __restrict__ times,
       if (alive[pos] && (!kBound || bound[pos] > threshold)) {
         float unfired_max;
         if constexpr (Sink::kPointwise) {
-          unfired_max = EventConvTestPointwise<NV, kBound>(pos, t, threshold, nv, s.Cout, pot, unfired,
-                                                   alive, post_out, fire_out);
+          unfired_max = EventConvTestPointwise<NV, kBound>(pos, t, threshold, nv, s.Cout, pot,
+                                                           unfired, alive, post_out, fire_out,
+                                                           sink);
         } else {
           unfired_max = EventConvTest<NV, kBound>(pos, t, threshold, nv, s.Cout, pot, unfired, alive,
                                           post_out, fire_out, sink);
