@@ -24,8 +24,15 @@ same workload in a worker process; contenders alternate in every round and
 the medians of the per-round medians are reported, with the ratio of
 spyxlike native to Spyker's faster mode.
 
+Each contender's turn in a round is: ``--gap`` seconds idle (pool threads of
+the previous contender settle), then untimed calls for ``--warm`` seconds
+(at least one: after an idle gap this machine runs the first tens of
+milliseconds slower, which would otherwise fall entirely on the contender
+with the shorter calls), then ``--calls`` timed calls.
+
 Usage: python benchmarks/stdp.py [--rounds 8] [--calls 3] [--batch 64]
-       [--per-image 16] [--gap 0.2] [--impls native,reference]
+       [--per-image 16] [--gap 0.2] [--warm 0.1] [--impls native,reference]
+       [--cases layer1_stdp,inference,inference_readout]
        [--only spyxlike|spyker] [--spyker-python PATH]
 """
 
@@ -154,7 +161,7 @@ def build_spyxlike(impl):
     import jax.numpy as jnp
 
     from spyxlike.coding import rank_code
-    from spyxlike.event_conv import (conv_fire, conv_fire_pointwise, conv_fire_winners, pool_times,
+    from spyxlike.event_conv import (conv_fire, conv_fire_pointwise_pool, conv_fire_winners,
                                      winner_time_map)
     from spyxlike.stdp import stdp_conv
     from spyxlike.stdp_features import KheradpishehConfig, dog_filter, init_weights, readout_features
@@ -177,20 +184,21 @@ def build_spyxlike(impl):
         return stdp_conv(w1, t_in, t, winners, LR, impl=impl)
 
     def layer1_times(w1, x):
-        # = conv_fire -> pointwise_inhibition_times, fused
-        t, _ = conv_fire_pointwise(encode(x), w1, THRESH1, T, impl=impl)
-        return pool_times(t, 2, 2, 1)
+        # = conv_fire -> pointwise_inhibition_times -> pool_times, fused
+        return conv_fire_pointwise_pool(encode(x), w1, THRESH1, T, pool_kernel_size=2,
+                                        pool_stride=2, pool_padding=1, impl=impl)
 
     @jax.jit
     def infer(w1, w2, x):
         # the same output as Spyker's contenders: layer-2 spike times
-        return conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1, impl=impl)[0]
+        return conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1,
+                         return_potentials=False, impl=impl)
 
     @jax.jit
     def infer_readout(w1, w2, x):
         # plus the read-out features (final layer-2 potentials, pooled): spyxlike only
-        _, _, final = conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1,
-                                return_final=True, impl=impl)
+        _, final = conv_fire(layer1_times(w1, x), w2, THRESH2, T, padding=1,
+                             return_final=True, return_potentials=False, impl=impl)
         return readout_features(cfg, final)
 
     state = {"w1": weights["conv1"]}
@@ -222,8 +230,12 @@ def main(argv=None):
     p.add_argument("--per-image", type=int, default=16, help="images timed one at a time")
     p.add_argument("--only", choices=["spyxlike", "spyker"], default=None)
     p.add_argument("--impls", default="native,reference")
+    p.add_argument("--cases", default="layer1_stdp,inference,inference_readout",
+                   help="comma-separated cases to run (default: all three)")
     p.add_argument("--gap", type=float, default=0.2,
                    help="seconds of idle time before timing each contender (default 0.2)")
+    p.add_argument("--warm", type=float, default=0.1,
+                   help="seconds of untimed calls after the gap, before timing (default 0.1)")
     p.add_argument("--threads", type=int, default=0, help="Spyker max threads (0: its default)")
     p.add_argument("--spyker-python",
                    default=os.environ.get("SPYKER_PYTHON", "/work/spykervenv/bin/python"))
@@ -236,6 +248,12 @@ def main(argv=None):
     import numpy as np
 
     from spyxlike.datasets import load_digits_upsampled
+
+    known = ("layer1_stdp", "inference", "inference_readout")
+    wanted = [c for c in args.cases.split(",") if c]
+    for c in wanted:
+        if c not in known:
+            p.error(f"--cases: unknown case {c!r}; expected some of {', '.join(known)}")
 
     (x, _), _ = load_digits_upsampled()
     n = max(args.batch, args.per_image)
@@ -250,6 +268,8 @@ def main(argv=None):
             batched = [jnp.asarray(images[:args.batch])]
             single = [jnp.asarray(images[i:i + 1]) for i in range(args.per_image)]
             for case, fn in cases.items():
+                if case not in wanted:
+                    continue
                 contenders[(case, f"spyxlike/{impl}", "batch")] = (lambda fn=fn, c=batched: fn(c), args.batch)
                 contenders[(case, f"spyxlike/{impl}", "per_image")] = (lambda fn=fn, c=single: fn(c), args.per_image)
     remote = None
@@ -257,7 +277,7 @@ def main(argv=None):
         tmp = tempfile.NamedTemporaryFile(suffix=".npy", delete=False)
         np.save(tmp.name, np.transpose(images, (0, 3, 1, 2)).astype(np.float32))
         remote = RemoteSpyker(args.spyker_python, tmp.name, args.threads)
-        for case in ("layer1_stdp", "inference"):
+        for case in [c for c in ("layer1_stdp", "inference") if c in wanted]:
             for mode in ("dense", "sparse"):
                 for kind, bs, count in (("batch", args.batch, args.batch),
                                         ("per_image", 1, args.per_image)):
@@ -275,6 +295,10 @@ def main(argv=None):
             # idle gap between contenders: worker/pool threads that spin after a call
             # (OpenMP, Eigen) settle before the next contender is timed, in both directions
             time.sleep(args.gap)
+            warm_until = time.perf_counter() + args.warm
+            fn()
+            while time.perf_counter() < warm_until:
+                fn()
             per = []
             for _ in range(args.calls):
                 t0 = time.perf_counter()
@@ -291,7 +315,7 @@ def main(argv=None):
                "min": round(min(rates), 1), "max": round(max(rates), 1), "rounds": len(rates),
                "peak_rss_mb": round(spyker_rss if who.startswith("spyker") else _rss_mb(), 1)}
         print(json.dumps(rec), flush=True)
-    for case in ("layer1_stdp", "inference", "inference_readout"):
+    for case in wanted:
         for kind in ("batch", "per_image"):
             native = results.get((case, "spyxlike/native", kind))
             ref = results.get((case, "spyxlike/reference", kind))
