@@ -540,9 +540,13 @@ def conv_fire_pointwise_pool(pre_times, kernel, threshold, time_steps: int, *, s
       kernel: HWIO weights ``(kh, kw, Cin, Cout)`` (computed in float32).
       threshold: firing threshold, a finite real scalar (may be traced).
       time_steps: number of time steps ``T >= 1``.
-      stride, padding: of the convolution, as in :func:`conv_fire`.
-      pool_kernel_size, pool_stride, pool_padding: of the pooling, as
-        ``kernel_size``, ``stride`` and ``padding`` of :func:`pool_times`.
+      stride: of the convolution, as in :func:`conv_fire`.
+      padding: of the convolution, as in :func:`conv_fire`.
+      pool_kernel_size: the pooling window, as ``kernel_size`` of
+        :func:`pool_times`.
+      pool_stride: the pooling stride, as ``stride`` of :func:`pool_times`
+        (``None``: the window size).
+      pool_padding: the pooling padding, as ``padding`` of :func:`pool_times`.
       impl: ``"auto"``, ``"reference"``, ``"native"`` or ``"pallas"``.
 
     Returns:
