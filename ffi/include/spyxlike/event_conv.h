@@ -176,12 +176,9 @@ struct EventConvScratch {
   std::vector<uint8_t> dirty;          // (Ho): rows touched in the current step
   std::vector<int64_t> last_input;     // (Ho): last input row that reaches the output row
 
-  // Sizes and fills the tables for shape `s`; a no-op when the previous
-  // Prepare had the same shape (scratch kept across calls stays valid).
+  // Sizes and fills the tables for shape `s` (handlers keep one prepared
+  // scratch per shape and thread, see ThreadScratchFor).
   void Prepare(const EventConvShape& s) {
-    if (prepared_ && SameShape(s, shape_)) return;
-    prepared_ = true;
-    shape_ = s;
     const size_t outs = static_cast<size_t>(s.Ho * s.Wo);
     std::vector<EventConvSpan> rows(static_cast<size_t>(s.H)), cols(static_cast<size_t>(s.W));
     EventConvSpans(s.H, s.kh, s.sh, s.pt, s.Ho, rows.data());
@@ -211,15 +208,6 @@ struct EventConvScratch {
       last_input[static_cast<size_t>(r)] = std::min(s.H - 1, r * s.sh - s.pt + s.kh - 1);
     }
   }
-
- private:
-  static bool SameShape(const EventConvShape& a, const EventConvShape& b) {
-    return a.H == b.H && a.W == b.W && a.Cin == b.Cin && a.kh == b.kh && a.kw == b.kw &&
-           a.Cout == b.Cout && a.Cp == b.Cp && a.sh == b.sh && a.sw == b.sw && a.pt == b.pt &&
-           a.pl == b.pl && a.Ho == b.Ho && a.Wo == b.Wo && a.T == b.T;
-  }
-  bool prepared_ = false;
-  EventConvShape shape_{};
 };
 
 // Observer of the fires of EventConvFireSample, in time order: Fired() gets
