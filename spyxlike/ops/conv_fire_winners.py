@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from spyxlike.ops.event_conv import conv_geometry_attrs
+
 
 _STATIC = ("time_steps", "stride", "padding", "kwta", "radius_y", "radius_x")
 
@@ -50,7 +52,6 @@ def conv_fire_winners_native(pre_times, kernel, threshold, time_steps: int, stri
     (``vmap_method="broadcast_all"``), as for ``spyxlike_event_conv_fire``.
     """
     batch = pre_times.shape[:1]
-    top, left, bottom, right = padding
     call = jax.ffi.ffi_call(
         "spyxlike_conv_fire_winners",
         (
@@ -64,13 +65,7 @@ def conv_fire_winners_native(pre_times, kernel, threshold, time_steps: int, stri
         pre_times,
         kernel,
         threshold,
-        time_steps=np.int64(time_steps),
-        stride_h=np.int64(stride[0]),
-        stride_w=np.int64(stride[1]),
-        pad_top=np.int64(top),
-        pad_left=np.int64(left),
-        pad_bottom=np.int64(bottom),
-        pad_right=np.int64(right),
+        **conv_geometry_attrs(time_steps, stride, padding),
         kwta=np.int64(kwta),
         radius_y=np.int64(radius_y),
         radius_x=np.int64(radius_x),

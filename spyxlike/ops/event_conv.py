@@ -65,6 +65,14 @@ def fire_reference(potentials, threshold):
 _STATIC = ("time_steps", "stride", "padding", "with_final")
 
 
+def conv_geometry_attrs(time_steps: int, stride, padding) -> dict:
+    """The XLA FFI attributes every event-conv handler reads (see PrepareEventConv)."""
+    top, left, bottom, right = padding
+    return dict(time_steps=np.int64(time_steps), stride_h=np.int64(stride[0]),
+                stride_w=np.int64(stride[1]), pad_top=np.int64(top), pad_left=np.int64(left),
+                pad_bottom=np.int64(bottom), pad_right=np.int64(right))
+
+
 @functools.partial(jax.jit, static_argnames=_STATIC)
 def conv_fire_reference(pre_times, kernel, threshold, time_steps: int, stride, padding,
                         with_final: bool):
@@ -129,13 +137,7 @@ def conv_fire_native(pre_times, kernel, threshold, time_steps: int, stride, padd
         pre_times,
         kernel,
         threshold,
-        time_steps=np.int64(time_steps),
-        stride_h=np.int64(stride[0]),
-        stride_w=np.int64(stride[1]),
-        pad_top=np.int64(top),
-        pad_left=np.int64(left),
-        pad_bottom=np.int64(bottom),
-        pad_right=np.int64(right),
+        **conv_geometry_attrs(time_steps, stride, padding),
         pointwise=np.int64(bool(pointwise)),
         **{name: np.int64(v) for name, v in zip(
             ("pool_kh", "pool_kw", "pool_sh", "pool_sw", "pool_top", "pool_left", "pool_bottom",
